@@ -1,0 +1,54 @@
+"""An asyncio event store on Amazon DynamoDB, storage-compatible with dynamodb-event-store."""
+
+from ._commit import Commit
+from ._exceptions import (
+    AccessDeniedError,
+    CommitTooLargeError,
+    EventStoreError,
+    InvalidArgumentError,
+    InvalidCommitError,
+    InvalidPositionError,
+    SerializationError,
+    StoreClosedError,
+    TableExistsError,
+    TableNotFoundError,
+    ThrottledError,
+    UnavailableError,
+    VersionConflictError,
+)
+from ._store import DEFAULT_INDEX_NAME, DEFAULT_TABLE_NAME, EventStore
+
+__all__ = [
+    "DEFAULT_INDEX_NAME",
+    "DEFAULT_TABLE_NAME",
+    "AccessDeniedError",
+    "Commit",
+    "CommitTooLargeError",
+    "EventStore",
+    "EventStoreError",
+    "InvalidArgumentError",
+    "InvalidCommitError",
+    "InvalidPositionError",
+    "SerializationError",
+    "StoreClosedError",
+    "TableExistsError",
+    "TableNotFoundError",
+    "ThrottledError",
+    "UnavailableError",
+    "VersionConflictError",
+]
+
+# The public face: everything above is documented as aio_eventstore.X, not as its module's.
+for _name in __all__:
+    _value = globals()[_name]
+    if hasattr(_value, "__module__"):
+        _value.__module__ = __name__
+del _name, _value
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        from importlib.metadata import version  # noqa: PLC0415 - only when asked
+
+        return version("aio-eventstore")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,60 @@
+"""Opening the aiobotocore DynamoDB client, with defaults fit for a web service.
+
+botocore's own defaults for DynamoDB (legacy retries, 10 attempts, 60 s connect and read
+timeouts) can hold one call for minutes. The store's defaults answer in seconds:
+
+========================  ==============  ================================================
+setting                   default         why
+========================  ==============  ================================================
+retries                   standard, 5     absorbs throttling bursts with jittered backoff
+connect_timeout           2 s             a healthy endpoint connects in milliseconds
+read_timeout              10 s            a 1 MB Query page answers well within it
+max_pool_connections      64              64 appends in flight without queueing
+parameter_validation      off             the store validates its own requests
+========================  ==============  ================================================
+
+A ``config=`` passed to the store is merged over these: its values win.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession, get_session
+
+if TYPE_CHECKING:
+    from contextlib import AsyncExitStack
+
+    from botocore.config import Config
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+__all__ = ["DEFAULT_CONFIG", "open_client"]
+
+DEFAULT_CONFIG = AioConfig(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=2,
+    read_timeout=10,
+    max_pool_connections=64,
+    parameter_validation=False,
+)
+
+
+async def open_client(
+    stack: AsyncExitStack,
+    session: Any,  # noqa: ANN401 - an AioSession or an aioboto3.Session, duck-typed
+    config: Config | None,
+    **client_args: str | None,
+) -> DynamoDBClient:
+    """Open a DynamoDB client from an aiobotocore or aioboto3 session; ``stack`` closes it."""
+    # AioConfig.merge reads only the options every botocore Config has.
+    merged = DEFAULT_CONFIG if config is None else DEFAULT_CONFIG.merge(config)  # type: ignore[arg-type]
+    arguments = {name: value for name, value in client_args.items() if value is not None}
+    if session is None:
+        session = get_session()
+    if isinstance(session, AioSession) or hasattr(session, "create_client"):
+        context = session.create_client("dynamodb", config=merged, **arguments)
+    else:  # an aioboto3.Session
+        context = session.client("dynamodb", config=merged, **arguments)
+    client: DynamoDBClient = await stack.enter_async_context(context)
+    return client

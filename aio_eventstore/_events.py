@@ -1,0 +1,80 @@
+"""Events to JSON text and back, as dynamodb-event-store stores them.
+
+Events are stored as compact JSON text, as JavaScript's ``JSON.stringify`` writes it, so that
+both libraries read each other's commits. Only values that come back from JSON unchanged are
+accepted: ``dict`` with ``str`` keys, ``list`` (and ``tuple``, which comes back as a list),
+``str``, ``int``, finite ``float``, ``bool`` and ``None``. Anything else is refused with a
+``SerializationError`` that names where it is, rather than silently changed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from ._exceptions import SerializationError
+
+__all__ = ["decode_events", "encode_events"]
+
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+# Lone surrogates are not UTF-8: such text is escaped, as JSON.stringify does.
+_compact_ascii = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_decode = json.JSONDecoder().decode
+
+
+def encode_events(events: list[Any] | tuple[Any, ...]) -> str:
+    """The JSON text that stores ``events``, or ``SerializationError``."""
+    _check_json(events, "events")
+    try:
+        text = _compact(events)
+    except RecursionError:
+        raise SerializationError("events are nested too deeply to encode") from None
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return _compact_ascii(events)
+    return text
+
+
+def decode_events(text: str) -> list[Any]:
+    """The events stored as ``text``, or ``SerializationError``."""
+    try:
+        events = _decode(text)
+    except (ValueError, RecursionError) as exc:
+        raise SerializationError(f"stored events are not valid JSON: {exc}") from exc
+    if not isinstance(events, list):
+        raise SerializationError(f"stored events are a JSON {type(events).__name__}, not a list")
+    return events
+
+
+def _check_json(value: object, path: str) -> None:
+    # A recursive walk costs about a microsecond per event; the exact error is worth it.
+    try:
+        _walk(value, path)
+    except RecursionError:
+        raise SerializationError("events are nested too deeply to encode") from None
+
+
+def _walk(value: object, path: str) -> None:
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SerializationError(f"{path} is {value!r}, which JSON cannot represent")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _walk(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SerializationError(
+                    f"{path} has the key {key!r}: JSON object keys are str, "
+                    f"not {type(key).__name__}"
+                )
+            _walk(item, f"{path}[{key!r}]")
+        return
+    raise SerializationError(f"{path} is a {type(value).__name__}, which is not JSON")

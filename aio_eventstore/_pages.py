@@ -1,0 +1,63 @@
+"""Every page of one DynamoDB Query, lazily, reading one page ahead.
+
+DynamoDB answers a Query with at most 1 MB and a ``LastEvaluatedKey`` to continue from; the
+answer is complete only when that key is absent. While the caller works through one page the
+next one is already on its way, so a consumer that spends time per item waits about
+max(fetch, consume) per page, not their sum. Stopping early cancels the request ahead and
+sends no other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import translated
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+    from ._item import Item
+
+__all__ = ["query_pages"]
+
+
+async def query_pages(
+    client: DynamoDBClient, request: dict[str, Any]
+) -> AsyncGenerator[list[Item], None]:
+    """Yield the items of each page of the Query ``request``, in order, until the last."""
+    ahead: asyncio.Task[tuple[list[Item], Item | None]] | None = asyncio.ensure_future(
+        _fetch(client, request, None)
+    )
+    try:
+        while ahead is not None:
+            items, last_key = await ahead
+            ahead = (
+                None
+                if last_key is None
+                else asyncio.ensure_future(_fetch(client, request, last_key))
+            )
+            yield items
+    finally:
+        if ahead is not None:
+            ahead.cancel()
+            ahead.add_done_callback(_consume_outcome)
+
+
+async def _fetch(
+    client: DynamoDBClient, request: dict[str, Any], start_key: Item | None
+) -> tuple[list[Item], Item | None]:
+    if start_key is not None:
+        request = {**request, "ExclusiveStartKey": start_key}
+    with translated():
+        response = await client.query(**request)
+    return response.get("Items", []), response.get("LastEvaluatedKey")
+
+
+def _consume_outcome(task: asyncio.Task[Any]) -> None:
+    # A cancelled read-ahead may still have failed first: retrieve its error so that asyncio
+    # does not log it as never retrieved.
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,414 @@
+"""The event store: commits of event-sourced aggregates in one DynamoDB table."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from contextlib import AsyncExitStack, aclosing
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from ._client import open_client
+from ._clock import CommitClock
+from ._commit import Commit, parse_position
+from ._events import encode_events
+from ._exceptions import (
+    CommitTooLargeError,
+    InvalidArgumentError,
+    InvalidCommitError,
+    SerializationError,
+    StoreClosedError,
+    TableExistsError,
+    VersionConflictError,
+    error_code,
+    translated,
+)
+from ._item import (
+    MAX_ITEM_BYTES,
+    Item,
+    decode_item,
+    encode_item,
+    format_commit_id,
+    idempotency_key_of,
+    item_size,
+)
+from ._pages import query_pages
+from ._schema import check_schema, is_active, table_definition
+from ._shards import index_key, index_keys
+from ._stream import Bounds, GlobalIndex, Group, read_stream
+from ._validation import (
+    check_aggregate_id,
+    check_group,
+    check_idempotency_key,
+    check_page_size,
+    check_version,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from types import TracebackType
+
+    from botocore.config import Config
+    from types_aiobotocore_dynamodb import DynamoDBClient
+    from typing_extensions import Self
+
+__all__ = ["DEFAULT_INDEX_NAME", "DEFAULT_TABLE_NAME", "EventStore"]
+
+DEFAULT_TABLE_NAME = "commitsByAggregateIdAndVersion"
+DEFAULT_INDEX_NAME = "commitsByCommitId"
+
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_NEW_VERSION = "attribute_not_exists(version)"
+
+logger = logging.getLogger("aio_eventstore")
+
+
+class EventStore:
+    """Commits of event-sourced aggregates in DynamoDB, read and written without blocking.
+
+    Open it with ``async with`` (or ``await store.open()`` and ``await store.close()``)::
+
+        async with EventStore(region_name="eu-west-1") as store:
+            await store.append("order-1", 0, [{"type": "placed"}])
+
+    Args:
+        table_name: the table of commits (dynamodb-event-store's default name).
+        index_name: its global index by commit id.
+        region_name: the AWS region; else the session's.
+        endpoint_url: another endpoint than AWS's, such as a local test server.
+        aws_access_key_id: credentials; else the session's credential chain.
+        aws_secret_access_key: see ``aws_access_key_id``.
+        aws_session_token: see ``aws_access_key_id``.
+        session: an ``aiobotocore`` ``AioSession`` or an ``aioboto3.Session`` to create the
+            client from; a new ``AioSession`` when omitted.
+        client: an open aiobotocore DynamoDB client to use instead. The store never closes it.
+        config: a botocore ``Config``, merged over the store's defaults.
+        clock: the wall clock, returning epoch milliseconds; ``time.time_ns() // 10**6``.
+        index_shards: how many hash keys the global index spreads commits over. Only ever
+            raise it: commits written under a larger number are missed under a smaller one.
+    """
+
+    def __init__(
+        self,
+        table_name: str = DEFAULT_TABLE_NAME,
+        index_name: str = DEFAULT_INDEX_NAME,
+        *,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        session: Any = None,  # noqa: ANN401 - AioSession or aioboto3.Session, duck-typed
+        client: DynamoDBClient | None = None,
+        config: Config | None = None,
+        clock: Callable[[], int] | None = None,
+        index_shards: int = 1,
+    ) -> None:
+        for what, name in (("table_name", table_name), ("index_name", index_name)):
+            if not isinstance(name, str) or _TABLE_NAME.fullmatch(name) is None:
+                raise InvalidArgumentError(
+                    f"{what} must be 3 to 255 letters, digits, '_', '-' or '.', not {name!r}"
+                )
+        if not isinstance(index_shards, int) or isinstance(index_shards, bool) or index_shards < 1:
+            raise InvalidArgumentError(f"index_shards must be a positive int, not {index_shards!r}")
+        self.table_name = table_name
+        self.index_name = index_name
+        self.index_shards = index_shards
+        self._client_args = {
+            "region_name": region_name,
+            "endpoint_url": endpoint_url,
+            "aws_access_key_id": aws_access_key_id,
+            "aws_secret_access_key": aws_secret_access_key,
+            "aws_session_token": aws_session_token,
+        }
+        self._session = session
+        self._config = config
+        self._clock = CommitClock(clock)
+        self._given_client = client
+        self._client: DynamoDBClient | None = client
+        self._stack: AsyncExitStack | None = None
+        self._index = GlobalIndex(table_name, index_name, index_keys(index_shards))
+
+    def __repr__(self) -> str:
+        state = "open" if self._client is not None else "closed"
+        return f"<EventStore {self.table_name!r} index={self.index_name!r} {state}>"
+
+    # Lifetime
+
+    async def open(self) -> None:
+        """Open the DynamoDB client, unless one was given. Safe to call when open."""
+        if self._client is not None:
+            return
+        stack = AsyncExitStack()
+        with translated():
+            self._client = await open_client(
+                stack, self._session, self._config, **self._client_args
+            )
+        self._stack = stack
+
+    async def close(self) -> None:
+        """Close the client the store opened (never a given one). Safe to call twice."""
+        stack, self._stack = self._stack, None
+        self._client = self._given_client
+        if stack is not None:
+            # Shielded, so that a cancelled close still releases the connections.
+            await asyncio.shield(stack.aclose())
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The open aiobotocore DynamoDB client, or ``StoreClosedError``."""
+        if self._client is None:
+            raise StoreClosedError("the store is not open: use 'async with EventStore(...)'")
+        return self._client
+
+    # Tables
+
+    async def create_table(self, *, exist_ok: bool = False) -> None:
+        """Create the table and its global index, billed on demand; return once active.
+
+        Raises:
+            TableExistsError: the table exists and ``exist_ok`` is false.
+            EventStoreError: ``exist_ok`` is true and the existing table's keys or index
+                differ from the commits' schema.
+        """
+        client = self.client
+        with translated():
+            try:
+                await client.create_table(**table_definition(self.table_name, self.index_name))
+            except ClientError as exc:
+                if error_code(exc) != "ResourceInUseException":
+                    raise
+                if not exist_ok:
+                    raise TableExistsError(
+                        f"table {self.table_name!r} already exists", code=error_code(exc)
+                    ) from exc
+            await self._wait_for_table(exists=True)
+
+    async def delete_table(self) -> None:
+        """Delete the table and every commit in it; return once it is gone."""
+        client = self.client
+        with translated():
+            await client.delete_table(TableName=self.table_name)
+            await self._wait_for_table(exists=False)
+
+    async def _wait_for_table(self, *, exists: bool) -> None:
+        delay = 0.02
+        while True:
+            try:
+                answer = await self.client.describe_table(TableName=self.table_name)
+            except ClientError as exc:
+                if error_code(exc) != "ResourceNotFoundException" or exists:
+                    raise
+                return
+            table: dict[str, Any] = dict(answer["Table"])
+            if exists:
+                check_schema(table, self.index_name)
+                if is_active(table, self.index_name):
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    # Writing
+
+    async def append(
+        self,
+        aggregate_id: str,
+        version: int,
+        events: list[Any] | tuple[Any, ...],
+        *,
+        idempotency_key: str | None = None,
+    ) -> Commit:
+        """Append events to an aggregate as one commit at ``version``, atomically.
+
+        One conditional PutItem. A retry that finds the commit it wrote itself (the first try
+        landed, its answer was lost) returns that commit rather than a false conflict.
+
+        Args:
+            aggregate_id: the aggregate; a non-empty str of at most 1,006 UTF-8 bytes.
+            version: the commit's version, from 0 to 2**53-1; the aggregate must not have it.
+            events: a non-empty list of JSON values.
+            idempotency_key: your id for this append (up to 256 printable characters). If an
+                append ended with ``UnavailableError``, repeating it with the same aggregate,
+                version and key returns the stored commit if the first try landed.
+
+        Returns:
+            The stored commit (the first try's, when an idempotent retry found it).
+
+        Raises:
+            VersionConflictError: the aggregate already has a commit at ``version``.
+            InvalidCommitError: a bad argument; ``CommitTooLargeError`` for one over 400 KB.
+            SerializationError: events that are not JSON.
+        """
+        check_aggregate_id(aggregate_id, InvalidCommitError)
+        check_version(version, InvalidCommitError)
+        if not isinstance(events, list | tuple):
+            raise InvalidCommitError(f"events must be a list, not {type(events).__name__}")
+        if not events:
+            raise InvalidCommitError("events must not be empty: a commit holds at least one")
+        key = (
+            uuid.uuid4().hex if idempotency_key is None else check_idempotency_key(idempotency_key)
+        )
+        events_json = encode_events(events)
+        client = self.client
+
+        committed_at = self._clock.stamp(aggregate_id)
+        commit_id = format_commit_id(committed_at, aggregate_id)
+        commit = Commit(commit_id, committed_at, aggregate_id, version, list(events))
+        item = encode_item(
+            commit,
+            events_json,
+            index_key=index_key(aggregate_id, self.index_shards),
+            idempotency_key=key,
+        )
+        size = item_size(item)
+        if size > MAX_ITEM_BYTES:
+            raise CommitTooLargeError(size, MAX_ITEM_BYTES)
+
+        with translated():
+            try:
+                await client.put_item(
+                    TableName=self.table_name,
+                    Item=item,
+                    ConditionExpression=_NEW_VERSION,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as exc:
+                if error_code(exc) != _CONDITION_FAILED:
+                    raise
+                return await self._resolve_conflict(aggregate_id, version, key, exc)
+        self._clock.observe(aggregate_id, committed_at)
+        return commit
+
+    async def _resolve_conflict(
+        self, aggregate_id: str, version: int, key: str, exc: ClientError
+    ) -> Commit:
+        """The stored commit if this append wrote it itself, else ``VersionConflictError``."""
+        stored: Item | None = exc.response.get("Item")  # type: ignore[assignment]
+        if stored is None:  # The server did not return the item (dynalite): read it.
+            answer = await self.client.get_item(
+                TableName=self.table_name,
+                Key={"aggregateId": {"S": aggregate_id}, "version": {"N": str(version)}},
+                ConsistentRead=True,
+            )
+            stored = answer.get("Item")
+        commit = None
+        if stored is not None:
+            try:
+                commit = decode_item(stored)
+            except SerializationError:
+                logger.warning("the item at version %d of an aggregate is not a commit", version)
+            else:
+                self._clock.observe(aggregate_id, commit.committed_at)
+        if commit is not None and stored is not None and idempotency_key_of(stored) == key:
+            logger.debug("append found its own commit at version %d: a retry landed", version)
+            return commit
+        request_id = exc.response.get("ResponseMetadata", {}).get("RequestId")
+        raise VersionConflictError(aggregate_id, version, commit, request_id=request_id) from exc
+
+    # Reading one aggregate
+
+    async def query(self, aggregate_id: str, version: int = 0) -> list[Commit]:
+        """Every commit of the aggregate from ``version`` on, in version order.
+
+        Strongly consistent, and complete: it reads every page, however many.
+        """
+        check_aggregate_id(aggregate_id)
+        check_version(version)
+        request = {
+            "TableName": self.table_name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "aggregateId = :a AND version >= :v",
+            "ExpressionAttributeValues": {":a": {"S": aggregate_id}, ":v": {"N": str(version)}},
+        }
+        commits: list[Commit] = []
+        pages = query_pages(self.client, request)
+        async with aclosing(pages):
+            async for items in pages:
+                commits.extend(decode_item(item) for item in items)
+        if commits:
+            self._clock.observe(aggregate_id, max(commit.committed_at for commit in commits))
+        return commits
+
+    async def latest(self, aggregate_id: str) -> Commit | None:
+        """The aggregate's commit with the highest version, or ``None`` if it has none."""
+        check_aggregate_id(aggregate_id)
+        with translated():
+            answer = await self.client.query(
+                TableName=self.table_name,
+                ConsistentRead=True,
+                KeyConditionExpression="aggregateId = :a AND version >= :v",
+                ExpressionAttributeValues={":a": {"S": aggregate_id}, ":v": {"N": "0"}},
+                ScanIndexForward=False,
+                Limit=1,
+            )
+        items = answer.get("Items") or []
+        if not items:
+            return None
+        commit = decode_item(items[0])
+        self._clock.observe(aggregate_id, commit.committed_at)
+        return commit
+
+    # Reading the global stream
+
+    async def scan(
+        self,
+        commit_id: str | None = None,
+        *,
+        after: str | None = None,
+        page_size: int | None = None,
+        group_member: int = 0,
+        group_size: int = 1,
+    ) -> AsyncIterator[Commit]:
+        """Every commit of every aggregate, in the global order, lazily, a page at a time.
+
+        The order is by commit id, then version. Reading one page ahead, it holds about two
+        pages (2 MB) per index shard; leaving the loop early cancels what is under way.
+
+        Args:
+            commit_id: start at the commits whose commit id is ``>=`` this (the seed's
+                ``scan({commitId})``; a prefix such as ``"20240101"`` starts at a date).
+            after: a commit's ``position``: start strictly after that commit.
+            page_size: the most items each request asks for; DynamoDB stops at 1 MB anyway.
+            group_member: with ``group_size``, this consumer's number in a consumer group.
+            group_size: how many consumers split the stream; each aggregate goes to one.
+        """
+        bounds = _bounds(commit_id, after)
+        page_size = check_page_size(page_size)
+        group = _group(group_member, group_size)
+        stream = read_stream(self.client, self._index, bounds, page_size=page_size)
+        async with aclosing(stream):
+            async for batch in stream:
+                for commit in batch:
+                    if group is None or group.takes(commit):
+                        yield commit
+
+
+def _bounds(commit_id: object, after: object) -> Bounds:
+    if commit_id is not None and after is not None:
+        raise InvalidArgumentError("pass commit_id or after, not both")
+    if commit_id is None:
+        return Bounds(after=None if after is None else parse_position(after))
+    if not isinstance(commit_id, str) or not commit_id:
+        raise InvalidArgumentError(f"commit_id must be a non-empty str, not {commit_id!r}")
+    return Bounds(from_commit_id=commit_id)
+
+
+def _group(member: object, size: object) -> Group | None:
+    member, size = check_group(member, size)
+    return None if size == 1 else Group(member, size)

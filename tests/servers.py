@@ -1,0 +1,101 @@
+"""DynamoDB-compatible servers for the tests: moto's server and dynalite, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DYNALITE = ROOT / "node_modules" / "dynalite" / "cli.js"
+
+
+class MotoServer:
+    """moto's server in a thread of this process (moto's in-process mock fails with aiobotocore)."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - moto is heavy to import
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+class Dynalite:
+    """dynalite (npm), the JS library's own test server, in a child process.
+
+    With ``path`` it keeps its data in LevelDB files there, so that a test can kill it and
+    start it again on the same port with the same data.
+    """
+
+    def __init__(self, path: Path | None = None, port: int | None = None) -> None:
+        if not DYNALITE.exists():
+            msg = f"dynalite is not installed at {DYNALITE}: run 'npm ci' in {ROOT}"
+            raise RuntimeError(msg)
+        self.path = path
+        self.port = port or free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        node = shutil.which("node")
+        if node is None:
+            msg = "node is not on PATH: dynalite needs Node.js"
+            raise RuntimeError(msg)
+        command = [node, str(DYNALITE), "--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
+        if self.path is not None:
+            command += ["--path", str(self.path)]
+        self._process = subprocess.Popen(  # noqa: S603 - a fixed command line
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for_port(self.port, self._process)
+
+    def kill(self) -> None:
+        """Stop the server at once, as a crash would."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def stop(self) -> None:
+        self.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            msg = f"the server exited with status {process.returncode} before listening"
+            raise RuntimeError(msg)
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.02)
+    msg = f"nothing listens on port {port} after {timeout} s"
+    raise RuntimeError(msg)
+
+
+def env_backends() -> list[str]:
+    """The backends to test on: AIO_EVENTSTORE_BACKENDS, else both local servers."""
+    if os.environ.get("AIO_EVENTSTORE_ENDPOINT_URL"):
+        return ["external"]
+    names = os.environ.get("AIO_EVENTSTORE_BACKENDS", "moto,dynalite")
+    return [name.strip() for name in names.split(",") if name.strip()]
