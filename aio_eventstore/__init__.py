@@ -1,5 +1,8 @@
 """An asyncio event store on Amazon DynamoDB, storage-compatible with dynamodb-event-store."""
 
+import logging as _logging
+
+from ._checkpoint import Checkpoint
 from ._commit import Commit
 from ._exceptions import (
     AccessDeniedError,
@@ -22,6 +25,7 @@ __all__ = [
     "DEFAULT_INDEX_NAME",
     "DEFAULT_TABLE_NAME",
     "AccessDeniedError",
+    "Checkpoint",
     "Commit",
     "CommitTooLargeError",
     "EventStore",
@@ -37,6 +41,10 @@ __all__ = [
     "UnavailableError",
     "VersionConflictError",
 ]
+
+# Silent unless the application configures logging. The library's records never hold
+# credentials, tokens or event payloads.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 # The public face: everything above is documented as aio_eventstore.X, not as its module's.
 for _name in __all__:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._exceptions import InvalidPositionError
 
-__all__ = ["Commit", "parse_position"]
+__all__ = ["Commit", "format_position", "parse_position"]
 
 # A commit id: the UTC time of the commit as 17 digits, a colon, the aggregate id.
 COMMIT_ID = re.compile(r"\d{17}:.+", re.DOTALL)
@@ -42,7 +42,7 @@ class Commit:
         Opaque: store it and hand it back, but don't take it apart. Positions name
         commits exactly, also when several commits share one commit id.
         """
-        return f"{self.commit_id}{_POSITION_SEPARATOR}{self.version}"
+        return format_position(self.commit_id, self.version)
 
     @property
     def sort_key(self) -> tuple[str, int]:
@@ -58,6 +58,11 @@ class Commit:
             "version": self.version,
             "events": self.events,
         }
+
+
+def format_position(commit_id: str, version: int) -> str:
+    """The position of the commit with this commit id and version."""
+    return f"{commit_id}{_POSITION_SEPARATOR}{version}"
 
 
 def parse_position(position: object) -> tuple[str, int]:

@@ -7,10 +7,13 @@ import logging
 import re
 import uuid
 from contextlib import AsyncExitStack, aclosing
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ._checkpoint import Checkpoint
 from ._client import open_client
 from ._clock import CommitClock
 from ._commit import Commit, parse_position
@@ -27,7 +30,10 @@ from ._exceptions import (
     translated,
 )
 from ._item import (
+    AGGREGATE_ID,
     MAX_ITEM_BYTES,
+    MAX_TIMESTAMP,
+    VERSION,
     Item,
     decode_item,
     encode_item,
@@ -39,6 +45,7 @@ from ._pages import query_pages
 from ._schema import check_schema, is_active, table_definition
 from ._shards import index_key, index_keys
 from ._stream import Bounds, GlobalIndex, Group, read_stream
+from ._subscription import Subscription, follow
 from ._validation import (
     check_aggregate_id,
     check_group,
@@ -199,6 +206,7 @@ class EventStore:
                         f"table {self.table_name!r} already exists", code=error_code(exc)
                     ) from exc
             await self._wait_for_table(exists=True)
+        logger.info("table %r with index %r is active", self.table_name, self.index_name)
 
     async def delete_table(self) -> None:
         """Delete the table and every commit in it; return once it is gone."""
@@ -206,6 +214,7 @@ class EventStore:
         with translated():
             await client.delete_table(TableName=self.table_name)
             await self._wait_for_table(exists=False)
+        logger.info("table %r is deleted", self.table_name)
 
     async def _wait_for_table(self, *, exists: bool) -> None:
         delay = 0.02
@@ -255,31 +264,63 @@ class EventStore:
             InvalidCommitError: a bad argument; ``CommitTooLargeError`` for one over 400 KB.
             SerializationError: events that are not JSON.
         """
-        check_aggregate_id(aggregate_id, InvalidCommitError)
-        check_version(version, InvalidCommitError)
-        if not isinstance(events, list | tuple):
-            raise InvalidCommitError(f"events must be a list, not {type(events).__name__}")
-        if not events:
-            raise InvalidCommitError("events must not be empty: a commit holds at least one")
+        events_json = _check_commit(aggregate_id, version, events)
         key = (
             uuid.uuid4().hex if idempotency_key is None else check_idempotency_key(idempotency_key)
         )
-        events_json = encode_events(events)
-        client = self.client
-
         committed_at = self._clock.stamp(aggregate_id)
         commit_id = format_commit_id(committed_at, aggregate_id)
         commit = Commit(commit_id, committed_at, aggregate_id, version, list(events))
+        taken = await self._put(commit, events_json, key)
+        if taken is None:
+            return commit
+        if taken.commit is not None and idempotency_key_of(taken.item) == key:
+            logger.debug("append found its own commit at version %d: a retry landed", version)
+            return taken.commit
+        raise taken.conflict()
+
+    async def import_commit(self, commit: Commit) -> bool:
+        """Write a commit exactly as given, its commit id and time included.
+
+        For imports and migrations: writing the same commit again changes nothing.
+
+        Returns:
+            True if the commit was written; False if the identical commit was already stored.
+
+        Raises:
+            VersionConflictError: a different commit holds the commit's version.
+            InvalidCommitError: the commit is invalid, or its commit id does not match its
+                time and aggregate id.
+        """
+        if not isinstance(commit, Commit):
+            raise InvalidCommitError(f"import_commit takes a Commit, not {type(commit).__name__}")
+        events_json = _check_commit(commit.aggregate_id, commit.version, commit.events)
+        committed_at = commit.committed_at
+        if not isinstance(committed_at, int) or not 0 <= committed_at <= MAX_TIMESTAMP:
+            raise InvalidCommitError(f"committed_at is not epoch milliseconds: {committed_at!r}")
+        if commit.commit_id != format_commit_id(committed_at, commit.aggregate_id):
+            raise InvalidCommitError(
+                f"commit id {commit.commit_id!r} does not match the commit's time and aggregate"
+            )
+        taken = await self._put(commit, events_json, f"import-{uuid.uuid4().hex}")
+        if taken is None:
+            return True
+        if taken.commit == commit:
+            return False
+        raise taken.conflict()
+
+    async def _put(self, commit: Commit, events_json: str, key: str) -> _Taken | None:
+        """Write the commit's item if its version is free: None if written, else who has it."""
         item = encode_item(
             commit,
             events_json,
-            index_key=index_key(aggregate_id, self.index_shards),
+            index_key=index_key(commit.aggregate_id, self.index_shards),
             idempotency_key=key,
         )
         size = item_size(item)
         if size > MAX_ITEM_BYTES:
             raise CommitTooLargeError(size, MAX_ITEM_BYTES)
-
+        client = self.client
         with translated():
             try:
                 await client.put_item(
@@ -291,35 +332,20 @@ class EventStore:
             except ClientError as exc:
                 if error_code(exc) != _CONDITION_FAILED:
                     raise
-                return await self._resolve_conflict(aggregate_id, version, key, exc)
-        self._clock.observe(aggregate_id, committed_at)
-        return commit
-
-    async def _resolve_conflict(
-        self, aggregate_id: str, version: int, key: str, exc: ClientError
-    ) -> Commit:
-        """The stored commit if this append wrote it itself, else ``VersionConflictError``."""
-        stored: Item | None = exc.response.get("Item")  # type: ignore[assignment]
-        if stored is None:  # The server did not return the item (dynalite): read it.
-            answer = await self.client.get_item(
-                TableName=self.table_name,
-                Key={"aggregateId": {"S": aggregate_id}, "version": {"N": str(version)}},
-                ConsistentRead=True,
-            )
-            stored = answer.get("Item")
-        commit = None
-        if stored is not None:
-            try:
-                commit = decode_item(stored)
-            except SerializationError:
-                logger.warning("the item at version %d of an aggregate is not a commit", version)
-            else:
-                self._clock.observe(aggregate_id, commit.committed_at)
-        if commit is not None and stored is not None and idempotency_key_of(stored) == key:
-            logger.debug("append found its own commit at version %d: a retry landed", version)
-            return commit
-        request_id = exc.response.get("ResponseMetadata", {}).get("RequestId")
-        raise VersionConflictError(aggregate_id, version, commit, request_id=request_id) from exc
+                stored: Item | None = exc.response.get("Item")  # type: ignore[assignment]
+                if stored is None:  # The server did not return the item (dynalite): read it.
+                    answer = await client.get_item(
+                        TableName=self.table_name,
+                        Key={name: item[name] for name in (AGGREGATE_ID, VERSION)},
+                        ConsistentRead=True,
+                    )
+                    stored = answer.get("Item")
+                taken = _Taken(commit.aggregate_id, commit.version, stored or {}, exc)
+                if taken.commit is not None:
+                    self._clock.observe(commit.aggregate_id, taken.commit.committed_at)
+                return taken
+        self._clock.observe(commit.aggregate_id, commit.committed_at)
+        return None
 
     # Reading one aggregate
 
@@ -397,6 +423,93 @@ class EventStore:
                 for commit in batch:
                     if group is None or group.takes(commit):
                         yield commit
+
+    async def subscribe(
+        self,
+        after: str | None = None,
+        *,
+        settle: float = 2.0,
+        poll_interval: float = 1.0,
+        page_size: int | None = None,
+        group_member: int = 0,
+        group_size: int = 1,
+    ) -> AsyncIterator[Commit]:
+        """Every commit after ``after``, in scan order, then each new one as it settles.
+
+        It catches up on history, then follows the stream live, forever: it ends only when
+        the consumer stops (``break``, cancellation, ``aclose()``). Throttling and outages
+        are waited out and the stream goes on from where it was.
+
+        Every commit is delivered exactly once, in the same order as :meth:`scan`, as long
+        as clock skew between writers plus index lag stays under ``settle``: a commit is
+        delivered once it is ``settle`` seconds old by this store's clock.
+
+        Args:
+            after: a commit's ``position``: start strictly after that commit. ``None``
+                starts at the first commit ever written.
+            settle: seconds a commit is held back, to wait for late and skewed writers.
+                ``0`` delivers at once, and may miss commits of writers whose clocks lag.
+            poll_interval: seconds between polls once caught up.
+            page_size: the most items each request asks for.
+            group_member: with ``group_size``, this consumer's number in a consumer group.
+            group_size: how many consumers split the stream; each aggregate goes to one.
+        """
+        subscription = Subscription(
+            settle, poll_interval, check_page_size(page_size), _group(group_member, group_size)
+        )
+        position = None if after is None else parse_position(after)
+        commits = follow(lambda: self.client, self._index, self._clock.now, subscription, position)
+        async with aclosing(commits):
+            async for commit in commits:
+                yield commit
+
+    # Checkpoints
+
+    def checkpoint(self, name: str) -> Checkpoint:
+        """The durable checkpoint called ``name``, kept in the table of commits."""
+        return Checkpoint(name, self.table_name, lambda: self.client, self._clock.now)
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A version that was taken when a commit was put there: the item that holds it."""
+
+    aggregate_id: str
+    version: int
+    item: Item
+    error: ClientError
+
+    @cached_property
+    def commit(self) -> Commit | None:
+        """The commit stored at the version, if the item is one."""
+        if not self.item:
+            return None
+        try:
+            return decode_item(self.item)
+        except SerializationError:
+            logger.warning("the item at version %d of an aggregate is not a commit", self.version)
+            return None
+
+    def conflict(self) -> VersionConflictError:
+        """The error to raise, chained to the failed condition."""
+        request_id = self.error.response.get("ResponseMetadata", {}).get("RequestId")
+        logger.debug("version conflict at version %d (request %s)", self.version, request_id)
+        error = VersionConflictError(
+            self.aggregate_id, self.version, self.commit, request_id=request_id
+        )
+        error.__cause__ = self.error
+        return error
+
+
+def _check_commit(aggregate_id: object, version: object, events: object) -> str:
+    """The JSON text of a commit's events, once its aggregate id and version are valid."""
+    check_aggregate_id(aggregate_id, InvalidCommitError)
+    check_version(version, InvalidCommitError)
+    if not isinstance(events, list | tuple):
+        raise InvalidCommitError(f"events must be a list, not {type(events).__name__}")
+    if not events:
+        raise InvalidCommitError("events must not be empty: a commit holds at least one")
+    return encode_events(events)
 
 
 def _bounds(commit_id: object, after: object) -> Bounds:

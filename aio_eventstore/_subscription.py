@@ -1,0 +1,111 @@
+"""Following the global stream live: every commit once, in scan order, forever.
+
+The stream is ordered by commit id, which starts with the writer's clock, and read from an
+eventually consistent index. So a commit can appear after later ones were already read: its
+writer's clock lagged, or the index had not caught up. A subscription therefore never reads
+past a horizon ``settle`` seconds behind its own clock. Commits stamped before the horizon
+are all visible by the time it is read, as long as clock skew plus index lag (plus the
+writer's time in flight) stays under ``settle``: the one assumption of the guarantee.
+
+Each round reads from the last position to the horizon, in one bounded query per index
+shard, then waits ``poll_interval`` if it found nothing. Throttling and outages are waited
+out with capped, jittered backoff; the round starts again from the last position, so
+nothing is skipped or repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ._exceptions import InvalidArgumentError, ThrottledError, UnavailableError
+from ._item import format_timestamp
+from ._stream import Bounds, GlobalIndex, Group, read_stream
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Callable
+
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+    from ._commit import Commit
+
+__all__ = ["Subscription", "follow"]
+
+logger = logging.getLogger("aio_eventstore.subscription")
+
+_RETRYABLE = (ThrottledError, UnavailableError)
+_MAX_BACKOFF = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """How a subscription reads: its settle time, poll interval, page size and group."""
+
+    settle: float
+    poll_interval: float
+    page_size: int | None = None
+    group: Group | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("settle", "poll_interval"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise InvalidArgumentError(f"{name} must be a number >= 0, not {value!r}")
+        if self.poll_interval == 0:
+            raise InvalidArgumentError("poll_interval must be above 0")
+
+    def horizon_commit_id(self, now: int) -> str | None:
+        """The highest commit id a round at ``now`` (epoch ms) may read; None: none yet."""
+        horizon = now - round(self.settle * 1000)
+        if horizon <= 0:
+            return None
+        # Every commit id stamped before the horizon sorts at or below this one.
+        return format_timestamp(horizon - 1) + ";"
+
+
+async def follow(
+    client: Callable[[], DynamoDBClient],
+    index: GlobalIndex,
+    now: Callable[[], int],
+    subscription: Subscription,
+    after: tuple[str, int] | None,
+) -> AsyncGenerator[Commit, None]:
+    """Yield every commit after ``after`` in stream order, then each new one, forever."""
+    position = after
+    failures = 0
+    group = subscription.group
+    while True:
+        found = False
+        upper = subscription.horizon_commit_id(now())
+        try:
+            if upper is not None:
+                bounds = Bounds(after=position, to_commit_id=upper)
+                stream = read_stream(client(), index, bounds, page_size=subscription.page_size)
+                async with aclosing(stream):
+                    async for batch in stream:
+                        found = True
+                        for commit in batch:
+                            position = commit.sort_key
+                            if group is None or group.takes(commit):
+                                yield commit
+        except _RETRYABLE as exc:
+            failures += 1
+            delay = min(_MAX_BACKOFF, 0.1 * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311
+            logger.warning(
+                "subscription paused %.2f s after %s (%s), attempt %d",
+                delay,
+                type(exc).__name__,
+                exc.code,
+                failures,
+            )
+            await asyncio.sleep(delay)
+            continue
+        if failures:
+            logger.info("subscription resumed after %d failed attempts", failures)
+            failures = 0
+        if not found:
+            await asyncio.sleep(subscription.poll_interval)
