@@ -77,4 +77,4 @@ def _walk(value: object, path: str) -> None:
                 )
             _walk(item, f"{path}[{key!r}]")
         return
-    raise SerializationError(f"{path} is a {type(value).__name__}, which is not JSON")
+    raise SerializationError(f"{path}: {type(value).__name__} is not a JSON type")

@@ -56,7 +56,7 @@ class Backend:
         if endpoint_url is not None:
             arguments["endpoint_url"] = endpoint_url
         return EventStore(
-            table_name, f"{table_name}-index", session=self.session, **arguments, **options
+            table_name, f"{table_name}-index", session=self.session, **{**arguments, **options}
         )
 
 
