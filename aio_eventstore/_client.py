@@ -12,6 +12,8 @@ connect_timeout           2 s             a healthy endpoint connects in millise
 read_timeout              5 s             a 1 MB Query page answers well within it
 max_pool_connections      64              64 requests in flight without queueing
 parameter_validation      off             the store validates its own requests
+user_agent                fixed string    botocore rebuilds its own twice a request, at
+                                          about 70 µs each
 ========================  ==============  ================================================
 
 Worst cases with these: persistent throttling or server errors end in ``ThrottledError`` or
@@ -23,8 +25,10 @@ defaults: its values win.
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+import aiobotocore
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 
@@ -36,12 +40,22 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_CONFIG", "open_client"]
 
+
+def _user_agent() -> str:
+    try:
+        version = metadata.version("aio-eventstore")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        version = "0"
+    return f"aio-eventstore/{version} aiobotocore/{aiobotocore.__version__}"
+
+
 DEFAULT_CONFIG = AioConfig(
     retries={"mode": "standard", "total_max_attempts": 4},
     connect_timeout=2,
     read_timeout=5,
     max_pool_connections=64,
     parameter_validation=False,
+    user_agent=_user_agent(),
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from . import _rawbody as rawbody
 from ._exceptions import translated
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ async def _fetch(
     if start_key is not None:
         request = {**request, "ExclusiveStartKey": start_key}
     with translated():
-        response = await client.query(**request)
-    return response.get("Items", []), response.get("LastEvaluatedKey")
+        page = await rawbody.query(client, request)
+    return page.get("Items", []), page.get("LastEvaluatedKey")
 
 
 def _consume_outcome(task: asyncio.Task[Any]) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from . import _rawbody as rawbody
 from ._checkpoint import Checkpoint
 from ._client import open_client
 from ._clock import CommitClock
@@ -137,6 +138,8 @@ class EventStore:
         self._clock = CommitClock(clock)
         self._given_client = client
         self._client: DynamoDBClient | None = client
+        if client is not None:
+            rawbody.keep_raw_bodies(client)
         self._stack: AsyncExitStack | None = None
         self._index = GlobalIndex(table_name, index_name, index_keys(index_shards))
 
@@ -152,10 +155,9 @@ class EventStore:
             return
         stack = AsyncExitStack()
         with translated():
-            self._client = await open_client(
-                stack, self._session, self._config, **self._client_args
-            )
-        self._stack = stack
+            client = await open_client(stack, self._session, self._config, **self._client_args)
+        rawbody.keep_raw_bodies(client)
+        self._client, self._stack = client, stack
 
     async def close(self) -> None:
         """Close the client the store opened (never a given one). Safe to call twice."""
@@ -374,15 +376,16 @@ class EventStore:
     async def latest(self, aggregate_id: str) -> Commit | None:
         """The aggregate's commit with the highest version, or ``None`` if it has none."""
         check_aggregate_id(aggregate_id)
+        request = {
+            "TableName": self.table_name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "aggregateId = :a AND version >= :v",
+            "ExpressionAttributeValues": {":a": {"S": aggregate_id}, ":v": {"N": "0"}},
+            "ScanIndexForward": False,
+            "Limit": 1,
+        }
         with translated():
-            answer = await self.client.query(
-                TableName=self.table_name,
-                ConsistentRead=True,
-                KeyConditionExpression="aggregateId = :a AND version >= :v",
-                ExpressionAttributeValues={":a": {"S": aggregate_id}, ":v": {"N": "0"}},
-                ScanIndexForward=False,
-                Limit=1,
-            )
+            answer = await rawbody.query(self.client, request)
         items = answer.get("Items") or []
         if not items:
             return None

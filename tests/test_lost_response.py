@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from conftest import raw_items
 
-from aio_eventstore import Commit, EventStore, VersionConflictError
+from aio_eventstore import Commit, EventStore, UnavailableError, VersionConflictError
 
 if TYPE_CHECKING:
     from faultproxy import FaultProxy
@@ -52,13 +52,24 @@ async def test_concurrent_appends_with_lost_responses_land_exactly_once(
     store: EventStore, make_store: Any, proxy: FaultProxy
 ) -> None:
     proxied = await make_store(endpoint_url=proxy.url)
-    proxy.add("lose_response", operation="PutItem", probability=0.5)
+    proxy.add("lose_response", operation="PutItem", probability=0.3)
 
-    async def write(aggregate: int) -> list[Any]:
-        return [
-            await proxied.append(f"agg-{aggregate}", version, [{"a": aggregate, "v": version}])
-            for version in range(5)
-        ]
+    async def append(aggregate: int, version: int) -> Commit:
+        # Four lost answers in a row exhaust botocore's attempts: then the caller repeats
+        # the append with the same idempotency key, as the docs say to.
+        while True:
+            try:
+                return await proxied.append(
+                    f"agg-{aggregate}",
+                    version,
+                    [{"a": aggregate, "v": version}],
+                    idempotency_key=f"{aggregate}/{version}",
+                )
+            except UnavailableError:
+                continue
+
+    async def write(aggregate: int) -> list[Commit]:
+        return [await append(aggregate, version) for version in range(5)]
 
     results = await asyncio.gather(*(write(aggregate) for aggregate in range(8)))
     acknowledged = [commit for commits in results for commit in commits]
