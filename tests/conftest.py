@@ -25,6 +25,20 @@ from aio_eventstore import EventStore
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
 
+T0 = 1_704_164_645_678
+"""2024-01-02T03:04:05.678Z: the commit id 20240102030405678 of the seed's README."""
+
+
+class Clock:
+    """A clock the test sets by hand: ``Clock()`` stands still at T0 until moved."""
+
+    def __init__(self, now: int = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
 TEST_CREDENTIALS: dict[str, Any] = {
     "region_name": "us-east-1",
     "aws_access_key_id": "test",

@@ -6,15 +6,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import Backend, raw_items
+from conftest import T0, Backend, raw_items
 
 from aio_eventstore import Commit, EventStore, StoreClosedError, VersionConflictError
 
 if TYPE_CHECKING:
     from collections import Counter
     from collections.abc import Callable
-
-T0 = 1_704_164_645_678  # 2024-01-02T03:04:05.678Z
 
 
 def fixed(ms: int) -> Callable[[], int]:

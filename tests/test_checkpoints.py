@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import raw_items
+from conftest import T0, raw_items
 
 from aio_eventstore import EventStore, InvalidArgumentError, InvalidPositionError
-
-T0 = 1_704_164_645_678
 
 
 async def test_a_new_checkpoint_loads_as_none(store: EventStore) -> None:

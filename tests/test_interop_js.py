@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Backend, raw_items
+from conftest import T0, Backend, raw_items
 
 from aio_eventstore import EventStore, VersionConflictError
 
 SEED = Path(__file__).parent / "interop" / "seed.js"
-T0 = 1_704_164_645_678
 
 
 async def run_js(

@@ -26,7 +26,7 @@ def by_position(commit: Commit) -> str:
 async def test_a_lost_response_does_not_become_a_false_conflict(
     store: EventStore, make_store: Any, proxy: FaultProxy
 ) -> None:
-    proxied = await make_store(endpoint_url=proxy.url)
+    proxied: EventStore = await make_store(endpoint_url=proxy.url)
     proxy.add("lose_response", operation="PutItem", times=1)
     commit = await proxied.append("agg-A", 0, [{"type": "created"}])
     assert proxy.injected["lose_response"] == 1
@@ -39,7 +39,7 @@ async def test_a_real_conflict_is_still_reported_after_a_lost_response(
     store: EventStore, make_store: Any, proxy: FaultProxy
 ) -> None:
     await store.append("agg-A", 0, [{"by": "someone else"}])
-    proxied = await make_store(endpoint_url=proxy.url)
+    proxied: EventStore = await make_store(endpoint_url=proxy.url)
     proxy.add("lose_response", operation="PutItem", times=1)
     with pytest.raises(VersionConflictError) as caught:
         await proxied.append("agg-A", 0, [{"by": "me"}])
@@ -51,7 +51,7 @@ async def test_a_real_conflict_is_still_reported_after_a_lost_response(
 async def test_concurrent_appends_with_lost_responses_land_exactly_once(
     store: EventStore, make_store: Any, proxy: FaultProxy
 ) -> None:
-    proxied = await make_store(endpoint_url=proxy.url)
+    proxied: EventStore = await make_store(endpoint_url=proxy.url)
     proxy.add("lose_response", operation="PutItem", probability=0.3)
 
     async def append(aggregate: int, version: int) -> Commit:

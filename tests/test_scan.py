@@ -8,20 +8,9 @@ from contextlib import aclosing
 from typing import Any
 
 import pytest
+from conftest import T0, Clock
 
 from aio_eventstore import Commit, EventStore, InvalidArgumentError, InvalidPositionError
-
-T0 = 1_704_164_645_678
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: int = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 async def append_interleaved(store: EventStore, clock: Clock, count: int) -> list[Commit]:

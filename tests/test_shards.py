@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from conftest import Backend, new_table_name, raw_items
+from conftest import T0, Backend, new_table_name, raw_items
 
 if TYPE_CHECKING:
     from aio_eventstore import Commit, EventStore
-
-T0 = 1_704_164_645_678
 
 
 async def write_same_commits(store: EventStore, clock: list[int]) -> list[Commit]:

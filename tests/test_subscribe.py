@@ -9,6 +9,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import T0, Clock
 
 from aio_eventstore import Commit, EventStore, InvalidArgumentError, VersionConflictError
 from aio_eventstore._clock import system_clock
@@ -17,16 +18,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from typing_extensions import Self
-
-T0 = 1_704_164_645_678
-
-
-class Clock:
-    def __init__(self, now: int = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 def skewed(skew_ms: int) -> Callable[[], int]:
