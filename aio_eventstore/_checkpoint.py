@@ -44,7 +44,7 @@ _FORWARD = (
 class Checkpoint:
     """A consumer's durable position in the global stream, by name.
 
-    Get one from :meth:`EventStore.checkpoint`::
+    Get one from ``EventStore.checkpoint``:
 
         checkpoint = store.checkpoint("orders-projector")
         async for commit in store.subscribe(after=await checkpoint.load()):

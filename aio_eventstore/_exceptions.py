@@ -9,7 +9,7 @@ The tree::
     │   └── InvalidPositionError    a position or commit id that the store did not produce
     ├── SerializationError          (ValueError) events that are not JSON, written or read
     ├── VersionConflictError        the aggregate already has a commit at that version
-    ├── TableNotFoundError          the table (or its index) does not exist
+    ├── TableNotFoundError          the table does not exist (or is not active yet)
     ├── TableExistsError            create_table(exist_ok=False) found the table
     ├── ThrottledError              DynamoDB kept throttling after the retries
     ├── UnavailableError            unreachable, timed out, or 5xx after the retries
@@ -136,7 +136,7 @@ class VersionConflictError(EventStoreError):
 
 
 class TableNotFoundError(EventStoreError):
-    """The table or its global index does not exist (or is not active yet)."""
+    """The table does not exist (or is not active yet)."""
 
 
 class TableExistsError(EventStoreError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import uuid
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
@@ -68,6 +69,9 @@ __all__ = ["DEFAULT_INDEX_NAME", "DEFAULT_TABLE_NAME", "EventStore"]
 DEFAULT_TABLE_NAME = "commitsByAggregateIdAndVersion"
 DEFAULT_INDEX_NAME = "commitsByCommitId"
 
+LATE_APPEND_SECONDS = 1.0
+"""An append slower than this is logged: a subscriber's settle must cover it."""
+
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _NEW_VERSION = "attribute_not_exists(version)"
@@ -78,7 +82,7 @@ logger = logging.getLogger("aio_eventstore")
 class EventStore:
     """Commits of event-sourced aggregates in DynamoDB, read and written without blocking.
 
-    Open it with ``async with`` (or ``await store.open()`` and ``await store.close()``)::
+    Open it with ``async with``, or with ``await store.open()`` and ``await store.close()``:
 
         async with EventStore(region_name="eu-west-1") as store:
             await store.append("order-1", 0, [{"type": "placed"}])
@@ -191,6 +195,9 @@ class EventStore:
     async def create_table(self, *, exist_ok: bool = False) -> None:
         """Create the table and its global index, billed on demand; return once active.
 
+        With ``exist_ok`` an existing table is checked (DescribeTable) rather than created,
+        so that a deployment needs no CreateTable permission once the table exists.
+
         Raises:
             TableExistsError: the table exists and ``exist_ok`` is false.
             EventStoreError: ``exist_ok`` is true and the existing table's keys or index
@@ -198,15 +205,16 @@ class EventStore:
         """
         client = self.client
         with translated():
-            try:
-                await client.create_table(**table_definition(self.table_name, self.index_name))
-            except ClientError as exc:
-                if error_code(exc) != "ResourceInUseException":
-                    raise
-                if not exist_ok:
-                    raise TableExistsError(
-                        f"table {self.table_name!r} already exists", code=error_code(exc)
-                    ) from exc
+            if not (exist_ok and await self._table_exists()):
+                try:
+                    await client.create_table(**table_definition(self.table_name, self.index_name))
+                except ClientError as exc:
+                    if error_code(exc) != "ResourceInUseException":
+                        raise
+                    if not exist_ok:
+                        raise TableExistsError(
+                            f"table {self.table_name!r} already exists", code=error_code(exc)
+                        ) from exc
             await self._wait_for_table(exists=True)
         logger.info("table %r with index %r is active", self.table_name, self.index_name)
 
@@ -217,6 +225,15 @@ class EventStore:
             await client.delete_table(TableName=self.table_name)
             await self._wait_for_table(exists=False)
         logger.info("table %r is deleted", self.table_name)
+
+    async def _table_exists(self) -> bool:
+        try:
+            await self.client.describe_table(TableName=self.table_name)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            return False
+        return True
 
     async def _wait_for_table(self, *, exists: bool) -> None:
         delay = 0.02
@@ -271,9 +288,11 @@ class EventStore:
             uuid.uuid4().hex if idempotency_key is None else check_idempotency_key(idempotency_key)
         )
         committed_at = self._clock.stamp(aggregate_id)
+        stamped = time.monotonic()
         commit_id = format_commit_id(committed_at, aggregate_id)
         commit = Commit(commit_id, committed_at, aggregate_id, version, list(events))
         taken = await self._put(commit, events_json, key)
+        _warn_if_late(time.monotonic() - stamped)
         if taken is None:
             return commit
         if taken.commit is not None and idempotency_key_of(taken.item) == key:
@@ -443,7 +462,7 @@ class EventStore:
         the consumer stops (``break``, cancellation, ``aclose()``). Throttling and outages
         are waited out and the stream goes on from where it was.
 
-        Every commit is delivered exactly once, in the same order as :meth:`scan`, as long
+        Every commit is delivered exactly once, in the same order as ``scan``, as long
         as clock skew between writers plus index lag stays under ``settle``: a commit is
         delivered once it is ``settle`` seconds old by this store's clock.
 
@@ -502,6 +521,17 @@ class _Taken:
         )
         error.__cause__ = self.error
         return error
+
+
+def _warn_if_late(seconds: float) -> None:
+    # A subscriber delivers a commit once it is `settle` seconds old; one that lands later
+    # than that (retries after throttling, a slow network) can be missed. Say so.
+    if seconds > LATE_APPEND_SECONDS:
+        logger.warning(
+            "an append took %.1f s from its time stamp to its answer: subscribers whose "
+            "settle is shorter than that may miss the commit",
+            seconds,
+        )
 
 
 def _check_commit(aggregate_id: object, version: object, events: object) -> str:

@@ -32,23 +32,25 @@ async def test_a_shared_client_answers_the_application_as_before(
     backend: Backend, table_name: str
 ) -> None:
     session: Any = get_session()
-    async with session.create_client(
-        "dynamodb", endpoint_url=backend.endpoint_url, **TEST_CREDENTIALS
-    ) as client:
-        async with EventStore(table_name, "index", client=client) as store:
-            await store.create_table()
-            commit = await store.append("agg-A", 0, [{"n": 1}])
-            assert await store.query("agg-A") == [commit]
-            # The application's own Query on the same client is parsed by botocore as usual.
-            answer = await client.query(
-                TableName=table_name,
-                KeyConditionExpression="aggregateId = :a",
-                ExpressionAttributeValues={":a": {"S": "agg-A"}},
-            )
-            assert "RawBody" not in answer
-            assert answer["Items"][0]["events"] == {"S": '[{"n":1}]'}
-            assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
-            await store.delete_table()
+    async with (
+        session.create_client(
+            "dynamodb", endpoint_url=backend.endpoint_url, **TEST_CREDENTIALS
+        ) as client,
+        EventStore(table_name, "index", client=client) as store,
+    ):
+        await store.create_table()
+        commit = await store.append("agg-A", 0, [{"n": 1}])
+        assert await store.query("agg-A") == [commit]
+        # The application's own Query on the same client is parsed by botocore as usual.
+        answer = await client.query(
+            TableName=table_name,
+            KeyConditionExpression="aggregateId = :a",
+            ExpressionAttributeValues={":a": {"S": "agg-A"}},
+        )
+        assert "RawBody" not in answer
+        assert answer["Items"][0]["events"] == {"S": '[{"n":1}]'}
+        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+        await store.delete_table()
 
 
 async def test_open_and_close_without_async_with(backend: Backend, table_name: str) -> None:

@@ -54,3 +54,14 @@ async def test_debug_records_hold_no_secret_token_or_payload(
     )
     for forbidden in (SECRET, TOKEN, PAYLOAD, "4111"):
         assert forbidden not in everything
+
+
+async def test_a_slow_append_is_logged_for_subscribers_settle(
+    make_store: Any, proxy: FaultProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    proxied = await make_store(endpoint_url=proxy.url)
+    proxy.add("delay", operation="PutItem", seconds=1.2)
+    with caplog.at_level(logging.WARNING, logger="aio_eventstore"):
+        await proxied.append("agg-A", 0, [1])
+    [record] = [r for r in caplog.records if r.name == "aio_eventstore"]
+    assert "settle" in record.getMessage()

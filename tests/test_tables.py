@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import Backend, new_table_name
 
 from aio_eventstore import EventStore, EventStoreError, TableExistsError, TableNotFoundError
+
+if TYPE_CHECKING:
+    from collections import Counter
 
 
 async def test_create_table_makes_the_seed_schema_billed_on_demand(store: EventStore) -> None:
@@ -33,8 +36,11 @@ async def test_create_table_twice_raises_table_exists(store: EventStore) -> None
         await store.create_table()
 
 
-async def test_create_table_with_exist_ok_accepts_the_table(store: EventStore) -> None:
+async def test_create_table_with_exist_ok_accepts_the_table(
+    store: EventStore, sent: Counter[str]
+) -> None:
     await store.create_table(exist_ok=True)
+    assert "CreateTable" not in sent  # so it needs no CreateTable permission
     await store.append("agg-A", 0, [1])
 
 
