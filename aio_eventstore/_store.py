@@ -57,7 +57,7 @@ from ._validation import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, Callable
     from types import TracebackType
 
     from botocore.config import Config
@@ -422,7 +422,7 @@ class EventStore:
         page_size: int | None = None,
         group_member: int = 0,
         group_size: int = 1,
-    ) -> AsyncIterator[Commit]:
+    ) -> AsyncGenerator[Commit, None]:
         """Every commit of every aggregate, in the global order, lazily, a page at a time.
 
         The order is by commit id, then version. Reading one page ahead, it holds about two
@@ -450,12 +450,13 @@ class EventStore:
         self,
         after: str | None = None,
         *,
+        commit_id: str | None = None,
         settle: float = 2.0,
         poll_interval: float = 1.0,
         page_size: int | None = None,
         group_member: int = 0,
         group_size: int = 1,
-    ) -> AsyncIterator[Commit]:
+    ) -> AsyncGenerator[Commit, None]:
         """Every commit after ``after``, in scan order, then each new one as it settles.
 
         It catches up on history, then follows the stream live, forever: it ends only when
@@ -469,6 +470,8 @@ class EventStore:
         Args:
             after: a commit's ``position``: start strictly after that commit. ``None``
                 starts at the first commit ever written.
+            commit_id: instead of ``after``, start at the commits whose commit id is
+                ``>=`` this, as ``scan`` does (a time prefix such as ``"20240101"``).
             settle: seconds a commit is held back, to wait for late and skewed writers.
                 ``0`` delivers at once, and may miss commits of writers whose clocks lag.
             poll_interval: seconds between polls once caught up.
@@ -479,8 +482,8 @@ class EventStore:
         subscription = Subscription(
             settle, poll_interval, check_page_size(page_size), _group(group_member, group_size)
         )
-        position = None if after is None else parse_position(after)
-        commits = follow(lambda: self.client, self._index, self._clock.now, subscription, position)
+        start = _bounds(commit_id, after)
+        commits = follow(lambda: self.client, self._index, self._clock.now, subscription, start)
         async with aclosing(commits):
             async for commit in commits:
                 yield commit

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -53,8 +54,13 @@ class Subscription:
     def __post_init__(self) -> None:
         for name in ("settle", "poll_interval"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise InvalidArgumentError(f"{name} must be a number >= 0, not {value!r}")
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise InvalidArgumentError(f"{name} must be a finite number >= 0, not {value!r}")
         if self.poll_interval == 0:
             raise InvalidArgumentError("poll_interval must be above 0")
 
@@ -72,10 +78,10 @@ async def follow(
     index: GlobalIndex,
     now: Callable[[], int],
     subscription: Subscription,
-    after: tuple[str, int] | None,
+    start: Bounds,
 ) -> AsyncGenerator[Commit, None]:
-    """Yield every commit after ``after`` in stream order, then each new one, forever."""
-    position = after
+    """Yield every commit from ``start`` on in stream order, then each new one, forever."""
+    position = start.after
     failures = 0
     group = subscription.group
     while True:
@@ -83,7 +89,7 @@ async def follow(
         upper = subscription.horizon_commit_id(now())
         try:
             if upper is not None:
-                bounds = Bounds(after=position, to_commit_id=upper)
+                bounds = Bounds(start.from_commit_id, after=position, to_commit_id=upper)
                 stream = read_stream(client(), index, bounds, page_size=subscription.page_size)
                 async with aclosing(stream):
                     async for batch in stream:

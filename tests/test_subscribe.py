@@ -78,6 +78,19 @@ async def test_subscribe_delivers_history_then_live_commits(make_store: Any) -> 
         assert await tap.take(1) == [live]
 
 
+async def test_subscribe_from_a_commit_id_includes_it(make_store: Any) -> None:
+    clock = Clock()
+    store = await make_store(clock=clock)
+    written = []
+    for n in range(4):
+        clock.now = T0 + n
+        written.append(await store.append(f"agg-{n}", 0, [n]))
+    clock.now += 60_000
+    async with Tap(store.subscribe(commit_id=written[2].commit_id, settle=0)) as tap:
+        assert await tap.take(2) == written[2:]
+        assert await tap.nothing_more(0.1)
+
+
 async def test_subscribe_resumes_after_any_position(make_store: Any) -> None:
     clock = Clock()
     store = await make_store(clock=clock)
@@ -127,6 +140,9 @@ async def test_subscribe_in_a_consumer_group_splits_by_aggregate(make_store: Any
         {"group_size": 0},
         {"group_member": 3, "group_size": 3},
         {"after": "bogus"},
+        {"settle": float("nan")},
+        {"poll_interval": float("inf")},
+        {"commit_id": "2024", "after": "20240102030405678:agg-A/0"},
     ],
 )
 async def test_subscribe_refuses_bad_options(store: EventStore, options: dict[str, Any]) -> None:
