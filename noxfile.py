@@ -10,7 +10,7 @@ import nox
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "mypy", "tests", "tests_aioboto3"]
+nox.options.sessions = ["lint", "mypy", "tests", "tests_aioboto3", "docs"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -52,6 +52,21 @@ def mypy(session: nox.Session) -> None:
     """mypy --strict on the package, the tests and this file."""
     session.install("-e", ".[aioboto3]", *nox.project.dependency_groups(PYPROJECT, "typing"), "nox")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, built with --strict: a broken link or docstring fails it."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
+    session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite of issue 5 (not run by default): see docs/benchmarks.md."""
+    install_node_packages(session)
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.run("python", "-m", "benchmarks.run", *session.posargs)
 
 
 def _test_env() -> dict[str, str]:

@@ -35,11 +35,12 @@ async def query_pages(
     try:
         while ahead is not None:
             items, last_key = await ahead
-            ahead = (
-                None
-                if last_key is None
-                else asyncio.ensure_future(_fetch(client, request, last_key))
-            )
+            ahead = None
+            if last_key is not None:
+                ahead = asyncio.ensure_future(_fetch(client, request, last_key))
+                # One turn of the loop sends the request, before a consumer that does not
+                # await between commits holds the loop for the whole page.
+                await asyncio.sleep(0)
             yield items
     finally:
         if ahead is not None:
