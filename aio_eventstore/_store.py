@@ -53,6 +53,7 @@ from ._validation import (
     check_group,
     check_idempotency_key,
     check_page_size,
+    check_positive,
     check_version,
 )
 
@@ -125,11 +126,9 @@ class EventStore:
                 raise InvalidArgumentError(
                     f"{what} must be 3 to 255 letters, digits, '_', '-' or '.', not {name!r}"
                 )
-        if not isinstance(index_shards, int) or isinstance(index_shards, bool) or index_shards < 1:
-            raise InvalidArgumentError(f"index_shards must be a positive int, not {index_shards!r}")
         self.table_name = table_name
         self.index_name = index_name
-        self.index_shards = index_shards
+        self.index_shards = check_positive(index_shards, "index_shards")
         self._client_args = {
             "region_name": region_name,
             "endpoint_url": endpoint_url,
@@ -145,6 +144,7 @@ class EventStore:
         if client is not None:
             rawbody.keep_raw_bodies(client)
         self._stack: AsyncExitStack | None = None
+        self._opening = asyncio.Lock()
         self._index = GlobalIndex(table_name, index_name, index_keys(index_shards))
 
     def __repr__(self) -> str:
@@ -155,13 +155,14 @@ class EventStore:
 
     async def open(self) -> None:
         """Open the DynamoDB client, unless one was given. Safe to call when open."""
-        if self._client is not None:
-            return
-        stack = AsyncExitStack()
-        with translated():
-            client = await open_client(stack, self._session, self._config, **self._client_args)
-        rawbody.keep_raw_bodies(client)
-        self._client, self._stack = client, stack
+        async with self._opening:
+            if self._client is not None:
+                return
+            stack = AsyncExitStack()
+            with translated():
+                client = await open_client(stack, self._session, self._config, **self._client_args)
+            rawbody.keep_raw_bodies(client)
+            self._client, self._stack = client, stack
 
     async def close(self) -> None:
         """Close the client the store opened (never a given one). Safe to call twice."""
@@ -464,8 +465,9 @@ class EventStore:
         are waited out and the stream goes on from where it was.
 
         Every commit is delivered exactly once, in the same order as ``scan``, as long
-        as clock skew between writers plus index lag stays under ``settle``: a commit is
-        delivered once it is ``settle`` seconds old by this store's clock.
+        as clock skew between writers, plus the time an append takes (retries included),
+        plus index lag stays under ``settle``: a commit is delivered once it is ``settle``
+        seconds old by this store's clock. Appends slower than a second are logged.
 
         Args:
             after: a commit's ``position``: start strictly after that commit. ``None``

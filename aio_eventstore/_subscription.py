@@ -4,8 +4,9 @@ The stream is ordered by commit id, which starts with the writer's clock, and re
 eventually consistent index. So a commit can appear after later ones were already read: its
 writer's clock lagged, or the index had not caught up. A subscription therefore never reads
 past a horizon ``settle`` seconds behind its own clock. Commits stamped before the horizon
-are all visible by the time it is read, as long as clock skew plus index lag (plus the
-writer's time in flight) stays under ``settle``: the one assumption of the guarantee.
+are all visible by the time it is read, as long as clock skew plus the writer's time in
+flight (its retries included) plus index lag stays under ``settle``: the one assumption of
+the guarantee.
 
 Each round reads from the last position to the horizon, in one bounded query per index
 shard, then waits ``poll_interval`` if it found nothing. Throttling and outages are waited

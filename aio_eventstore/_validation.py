@@ -13,6 +13,7 @@ __all__ = [
     "check_group",
     "check_idempotency_key",
     "check_page_size",
+    "check_positive",
     "check_version",
 ]
 
@@ -72,11 +73,14 @@ def check_idempotency_key(key: object) -> str:
 
 def check_page_size(page_size: object) -> int | None:
     """``page_size`` if it is ``None`` or a positive int, else ``InvalidArgumentError``."""
-    if page_size is None:
-        return None
-    if not _is_int(page_size) or page_size < 1:
-        raise InvalidArgumentError(f"page_size must be a positive int or None, not {page_size!r}")
-    return page_size
+    return None if page_size is None else check_positive(page_size, "page_size")
+
+
+def check_positive(value: object, name: str) -> int:
+    """``value`` if it is a positive int, else ``InvalidArgumentError``."""
+    if not _is_int(value) or value < 1:
+        raise InvalidArgumentError(f"{name} must be a positive int, not {value!r}")
+    return value
 
 
 def check_group(member: object, size: object) -> tuple[int, int]:
