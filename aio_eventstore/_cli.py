@@ -28,6 +28,7 @@ from aiobotocore.session import AioSession
 
 from ._commit import Commit
 from ._demo import run_demo
+from ._events import to_json
 from ._exceptions import (
     AccessDeniedError,
     EventStoreError,
@@ -367,18 +368,12 @@ class _Tally:
 
 # JSON lines in and out.
 
-_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_to_ascii_json = json.JSONEncoder(separators=(",", ":")).encode
 _COMMIT_KEYS = ("commitId", "committedAt", "aggregateId", "version", "events")
 
 
 def json_line(commit: Commit) -> bytes:
     """The commit as one line of UTF-8 JSON: the seed's shape, plus its position."""
-    record = {**commit.to_dict(), "position": commit.position}
-    try:
-        return f"{_to_json(record)}\n".encode()
-    except UnicodeEncodeError:  # a lone surrogate in an event: UTF-8 has none, JSON escapes it
-        return f"{_to_ascii_json(record)}\n".encode()
+    return f"{to_json({**commit.to_dict(), 'position': commit.position})}\n".encode()
 
 
 def parse_commit(line: bytes, where: str) -> Commit:

@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from ._item import MAX_TIMESTAMP
+from ._validation import is_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,9 +41,9 @@ class CommitClock:
     def now(self) -> int:
         """The wall clock, checked: an int of epoch milliseconds a commit id can hold."""
         now = self._clock()
-        if not isinstance(now, int) or isinstance(now, bool) or not 0 <= now <= MAX_TIMESTAMP:
+        if not is_timestamp(now):
             msg = f"the clock must return epoch milliseconds as an int, not {now!r}"
-            raise TypeError(msg) if not isinstance(now, int) else ValueError(msg)
+            raise ValueError(msg) if isinstance(now, int) else TypeError(msg)
         return now
 
     def stamp(self, aggregate_id: str) -> int:

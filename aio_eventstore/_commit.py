@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import InvalidPositionError
 
-__all__ = ["Commit", "format_position", "parse_position"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["Commit", "format_position", "parse_position", "stream_order"]
 
 # A commit id: the UTC time of the commit as 17 digits, a colon, the aggregate id.
 COMMIT_ID = re.compile(r"\d{17}:.+", re.DOTALL)
 
 _POSITION_SEPARATOR = "/"
+
+stream_order: Callable[[Commit], tuple[str, int]] = operator.attrgetter("commit_id", "version")
+"""A commit's place in the global order (``Commit.sort_key``), computed in C for sorting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,7 @@ class Commit:
     @property
     def sort_key(self) -> tuple[str, int]:
         """The commit's place in the global order: commit id, then version."""
-        return (self.commit_id, self.version)
+        return stream_order(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The commit in dynamodb-event-store's JSON shape."""

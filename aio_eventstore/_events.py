@@ -16,7 +16,7 @@ from typing import Any
 
 from ._exceptions import SerializationError
 
-__all__ = ["decode_events", "encode_events"]
+__all__ = ["decode_events", "encode_events", "to_json"]
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 # Lone surrogates are not UTF-8: such text is escaped, as JSON.stringify does.
@@ -38,14 +38,19 @@ def encode_events(events: list[Any] | tuple[Any, ...]) -> str:
     """The JSON text that stores ``events``, or ``SerializationError``."""
     _check_json(events, "events")
     try:
-        text = _compact(events)
+        return to_json(events)
     except RecursionError:
         raise SerializationError("events are nested too deeply to encode") from None
+
+
+def to_json(value: object) -> str:
+    """Compact JSON text, as ``JSON.stringify`` writes it; ``ValueError`` for NaN."""
+    text = _compact(value)
     if not text.isascii():
         try:
             text.encode()
         except UnicodeEncodeError:
-            return _compact_ascii(events)
+            return _compact_ascii(value)
     return text
 
 

@@ -110,7 +110,8 @@ def item_size(item: Item) -> int:
     for name, value in item.items():
         size += len(name.encode())
         if "S" in value:
-            size += len(value["S"].encode())
+            text = value["S"]
+            size += len(text) if text.isascii() else len(text.encode())
         else:
             digits = value["N"].lstrip("-").replace(".", "").strip("0") or "0"
             size += (len(digits) + 1) // 2 + 1

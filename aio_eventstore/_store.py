@@ -27,6 +27,7 @@ from ._exceptions import (
     SerializationError,
     StoreClosedError,
     TableExistsError,
+    TableNotFoundError,
     VersionConflictError,
     error_code,
     translated,
@@ -34,7 +35,6 @@ from ._exceptions import (
 from ._item import (
     AGGREGATE_ID,
     MAX_ITEM_BYTES,
-    MAX_TIMESTAMP,
     VERSION,
     Item,
     decode_item,
@@ -55,6 +55,7 @@ from ._validation import (
     check_page_size,
     check_positive,
     check_version,
+    is_timestamp,
 )
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ class EventStore:
         """
         client = self.client
         with translated():
-            if not (exist_ok and await self._table_exists()):
+            if not (exist_ok and await self._describe() is not None):
                 try:
                     await client.create_table(**table_definition(self.table_name, self.index_name))
                 except ClientError as exc:
@@ -227,25 +228,21 @@ class EventStore:
             await self._wait_for_table(exists=False)
         logger.info("table %r is deleted", self.table_name)
 
-    async def _table_exists(self) -> bool:
+    async def _describe(self) -> dict[str, Any] | None:
+        """The table's DescribeTable answer, or None if there is no such table."""
         try:
-            await self.client.describe_table(TableName=self.table_name)
+            answer = await self.client.describe_table(TableName=self.table_name)
         except ClientError as exc:
             if error_code(exc) != "ResourceNotFoundException":
                 raise
-            return False
-        return True
+            return None
+        return dict(answer["Table"])
 
     async def _wait_for_table(self, *, exists: bool) -> None:
         delay = 0.02
-        while True:
-            try:
-                answer = await self.client.describe_table(TableName=self.table_name)
-            except ClientError as exc:
-                if error_code(exc) != "ResourceNotFoundException" or exists:
-                    raise
-                return
-            table: dict[str, Any] = dict(answer["Table"])
+        while (table := await self._describe()) is not None or exists:
+            if table is None:
+                raise TableNotFoundError(f"table {self.table_name!r} vanished while created")
             if exists:
                 check_schema(table, self.index_name)
                 if is_active(table, self.index_name):
@@ -318,7 +315,7 @@ class EventStore:
             raise InvalidCommitError(f"import_commit takes a Commit, not {type(commit).__name__}")
         events_json = _check_commit(commit.aggregate_id, commit.version, commit.events)
         committed_at = commit.committed_at
-        if not isinstance(committed_at, int) or not 0 <= committed_at <= MAX_TIMESTAMP:
+        if not is_timestamp(committed_at):
             raise InvalidCommitError(f"committed_at is not epoch milliseconds: {committed_at!r}")
         if commit.commit_id != format_commit_id(committed_at, commit.aggregate_id):
             raise InvalidCommitError(

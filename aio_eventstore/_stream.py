@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import operator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._commit import stream_order
 from ._item import COMMIT_ID, INDEX_KEY, decode_item
 from ._pages import query_pages
 from ._shards import stable_hash
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from ._commit import Commit
 
 __all__ = ["Bounds", "GlobalIndex", "Group", "read_stream"]
-
-# Commit.sort_key, computed in C: sorting a page costs a fraction of a microsecond a commit.
-_sort_key = operator.attrgetter("commit_id", "version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +141,10 @@ async def _shard_stream(
                 cut -= 1
             ready, held = commits[:cut], commits[cut:]
             if ready:
-                ready.sort(key=_sort_key)
+                ready.sort(key=stream_order)
                 yield ready
     if held:
-        held.sort(key=_sort_key)
+        held.sort(key=stream_order)
         yield held
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TypeGuard
 
 from ._exceptions import InvalidArgumentError, InvalidCommitError
+from ._item import MAX_TIMESTAMP
 
 __all__ = [
     "MAX_AGGREGATE_ID_BYTES",
@@ -15,6 +16,7 @@ __all__ = [
     "check_page_size",
     "check_positive",
     "check_version",
+    "is_timestamp",
 ]
 
 MAX_AGGREGATE_ID_BYTES = 1006
@@ -94,3 +96,8 @@ def check_group(member: object, size: object) -> tuple[int, int]:
 
 def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_timestamp(value: object) -> TypeGuard[int]:
+    """True if ``value`` is epoch milliseconds that a 17-digit commit id can hold."""
+    return _is_int(value) and 0 <= value <= MAX_TIMESTAMP
