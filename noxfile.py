@@ -1,19 +1,33 @@
-"""Development sessions: ``nox`` runs lint, type checks, the tests on both servers, and docs."""
+"""Development sessions: ``nox`` runs lint, type checks, the tests on both servers, and docs.
+
+One Python 3.10+ and Node.js run them all. A session whose Python the machine lacks is skipped,
+with a line on how to get it; on CI (``CI`` set) it fails instead.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 
 import nox
+from python_discovery import get_interpreter
 
+# From this version nox finds interpreters with python-discovery, which tells a pyenv shim from
+# a Python: before it, a missing Python behind a shim failed the run rather than skipping.
+nox.needs_version = ">=2026.8.10"
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "mypy", "tests", "tests_aioboto3", "docs"]
+# Skip a session whose Python is missing, so that one Python runs the README's command; CI must
+# prove every interpreter.
+nox.options.error_on_missing_interpreters = "CI" in os.environ
+nox.options.sessions = ["lint", "mypy", "tests", "tests_aioboto3", "tests_oldest_python", "docs"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+OLDEST_PYTHON = nox.project.python_versions(PYPROJECT)[0]
+"""The oldest Python of the classifiers: the floor of requires-python."""
 
 
 def install_node_packages(session: nox.Session) -> None:
@@ -26,20 +40,46 @@ def install_node_packages(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The suite on moto's server and dynalite (newest aiobotocore), with a benchmark smoke run."""
     install_node_packages(session)
-    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "tests", "bench"))
-    session.run("pytest", "--ignore=tests/test_aioboto3.py", *session.posargs, env=_test_env())
+    # nox for test_noxfile.py, which runs this file.
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "tests", "bench"), "nox")
+    ignore = ["--ignore=tests/test_aioboto3.py"]
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == OLDEST_PYTHON:
+        # The Python that runs nox always counts as found, so there test_noxfile.py cannot hide
+        # the oldest one; tests_oldest_python runs rather than skips on such a machine anyway.
+        ignore.append("--ignore=tests/test_noxfile.py")
+    session.run("pytest", *ignore, *session.posargs, env=_test_env())
 
 
-@nox.session(python="3.10")
+@nox.session
 def tests_aioboto3(session: nox.Session) -> None:
-    """The suite on the oldest supported line: Python 3.10, aioboto3 and its aiobotocore 2.25."""
+    """The suite on aioboto3 and the aiobotocore 2.25 it pins."""
     install_node_packages(session)
     session.install("-e", ".[aioboto3]", *nox.project.dependency_groups(PYPROJECT, "tests"))
     session.run("python", "-c", "import aiobotocore; print('aiobotocore', aiobotocore.__version__)")
     # The benchmark smoke run needs the bench group, whose newest boto3 pip cannot square with
-    # aioboto3's pins in one install: the tests session runs it.
+    # aioboto3's pins in one install: the tests session runs it, and test_noxfile.py.
     session.run(
-        "pytest", "--ignore=tests/test_benchmarks_smoke.py", *session.posargs, env=_test_env()
+        "pytest",
+        "--ignore=tests/test_benchmarks_smoke.py",
+        "--ignore=tests/test_noxfile.py",
+        *session.posargs,
+        env=_test_env(),
+    )
+
+
+@nox.session(python=OLDEST_PYTHON)
+def tests_oldest_python(session: nox.Session) -> None:
+    """The suite on the oldest supported Python and the newest aiobotocore, where that Python is."""
+    install_node_packages(session)
+    # Without the bench group: the benchmarks are a tool, the tests session runs their smoke run.
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "tests"))
+    session.run(
+        "pytest",
+        "--ignore=tests/test_aioboto3.py",
+        "--ignore=tests/test_benchmarks_smoke.py",
+        "--ignore=tests/test_noxfile.py",  # the tests session runs it: here nox would find 3.10
+        *session.posargs,
+        env=_test_env(),
     )
 
 
@@ -76,3 +116,19 @@ def bench(session: nox.Session) -> None:
 
 def _test_env() -> dict[str, str]:
     return {"AIO_EVENTSTORE_FORBID_SKIPS": os.environ.get("AIO_EVENTSTORE_FORBID_SKIPS", "1")}
+
+
+def _say_how_to_get_the_oldest_python() -> None:
+    """On a machine without it, one line up front: nox's skip line says which, not how to get it."""
+    # The lookup nox makes: PATH (pyenv's shims resolved to its active versions), uv's Pythons.
+    if get_interpreter(OLDEST_PYTHON) is not None:
+        return
+    logging.getLogger("nox").warning(
+        "No Python %(v)s found: tests_oldest_python is skipped (on CI it fails). Get one with "
+        "`uv python install %(v)s`, `pyenv install %(v)s` and the README's PYENV_VERSION line, "
+        "or your OS's python%(v)s package.",
+        {"v": OLDEST_PYTHON},
+    )
+
+
+_say_how_to_get_the_oldest_python()

@@ -12,13 +12,17 @@ from ._exceptions import (
     InvalidCommitError,
     InvalidPositionError,
     SerializationError,
+    SnapshotTooLargeError,
     StoreClosedError,
     TableExistsError,
     TableNotFoundError,
+    TableNotReadyError,
     ThrottledError,
     UnavailableError,
     VersionConflictError,
+    VersionGapError,
 )
+from ._snapshots import Snapshot
 from ._store import DEFAULT_INDEX_NAME, DEFAULT_TABLE_NAME, EventStore
 
 __all__ = [
@@ -34,12 +38,16 @@ __all__ = [
     "InvalidCommitError",
     "InvalidPositionError",
     "SerializationError",
+    "Snapshot",
+    "SnapshotTooLargeError",
     "StoreClosedError",
     "TableExistsError",
     "TableNotFoundError",
+    "TableNotReadyError",
     "ThrottledError",
     "UnavailableError",
     "VersionConflictError",
+    "VersionGapError",
 ]
 
 # Silent unless the application configures logging. The library's records never hold

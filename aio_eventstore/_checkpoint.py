@@ -1,8 +1,8 @@
 """Durable, named checkpoints: where a consumer of the global stream got to.
 
-A checkpoint lives in the table of commits, as an item no reader of commits ever sees: its
-version is -1 (every read of commits asks for versions from 0) and it has no global index
-key (so it stays out of the index). It needs no table of its own and no other permission::
+A checkpoint lives in the table of commits, in the reserved key space (``_keyspace``): no
+reader of commits ever sees it, and it stays out of the global index. It needs no table of
+its own; it is read with GetItem, saved with UpdateItem and deleted with DeleteItem::
 
     {"aggregateId": {"S": "$checkpoint:orders-projector"}, "version": {"N": "-1"},
      "checkpointCommitId": {"S": "..."}, "checkpointVersion": {"N": "7"},
@@ -16,24 +16,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from ._commit import format_position, parse_position
-from ._exceptions import InvalidArgumentError, error_code, translated
-from ._item import AGGREGATE_ID, VERSION
+from ._exceptions import SerializationError
+from ._keyspace import checkpoint_key
+from ._position import COMMIT_ID_PATTERN, format_position, parse_position
+from ._transport import ConditionFailedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from types_aiobotocore_dynamodb import DynamoDBClient
+    from ._item import Item
+    from ._transport import Transport
 
 __all__ = ["Checkpoint"]
 
-_PREFIX = "$checkpoint:"
 _COMMIT_ID = "checkpointCommitId"
 _COMMIT_VERSION = "checkpointVersion"
 _SAVED_AT = "savedAt"
-_MAX_NAME_BYTES = 1024
 # Forward only: no checkpoint yet, or one that sorts before the new position.
 _FORWARD = (
     f"attribute_not_exists({_COMMIT_ID}) OR {_COMMIT_ID} < :c "
@@ -56,32 +54,29 @@ class Checkpoint:
         self,
         name: str,
         table_name: str,
-        client: Callable[[], DynamoDBClient],
+        transport: Callable[[], Transport],
         clock: Callable[[], int],
     ) -> None:
-        if not isinstance(name, str) or not name or len(name.encode()) > _MAX_NAME_BYTES:
-            raise InvalidArgumentError(
-                f"a checkpoint name is a non-empty str of at most {_MAX_NAME_BYTES} bytes"
-            )
+        self._key = checkpoint_key(name)
         self.name = name
         self._table_name = table_name
-        self._client = client
+        self._transport = transport
         self._clock = clock
-        self._key = {AGGREGATE_ID: {"S": _PREFIX + name}, VERSION: {"N": "-1"}}
 
     def __repr__(self) -> str:
         return f"<Checkpoint {self.name!r}>"
 
     async def load(self) -> str | None:
-        """The saved position (strongly consistent), or ``None`` if none was saved."""
-        with translated():
-            answer = await self._client().get_item(
-                TableName=self._table_name, Key=self._key, ConsistentRead=True
-            )
+        """The saved position (strongly consistent), or ``None`` if none was saved.
+
+        Raises:
+            SerializationError: the stored item is not a checkpoint's (another tool wrote it).
+        """
+        answer = await self._transport().call(
+            "GetItem", {"TableName": self._table_name, "Key": self._key, "ConsistentRead": True}
+        )
         item = answer.get("Item")
-        if item is None:
-            return None
-        return format_position(item[_COMMIT_ID]["S"], int(item[_COMMIT_VERSION]["N"]))
+        return None if item is None else self._position_of(item)
 
     async def save(self, position: str) -> bool:
         """Save ``position`` (a commit's ``position``) if it is past the saved one.
@@ -90,27 +85,39 @@ class Checkpoint:
             True if saved; False if the checkpoint already stood at or past ``position``.
         """
         commit_id, version = parse_position(position)
-        with translated():
-            try:
-                await self._client().update_item(
-                    TableName=self._table_name,
-                    Key=self._key,
-                    UpdateExpression=f"SET {_COMMIT_ID} = :c, {_COMMIT_VERSION} = :v, "
-                    f"{_SAVED_AT} = :t",
-                    ConditionExpression=_FORWARD,
-                    ExpressionAttributeValues={
-                        ":c": {"S": commit_id},
-                        ":v": {"N": str(version)},
-                        ":t": {"N": str(self._clock())},
-                    },
-                )
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    return False
-                raise
+        request = {
+            "TableName": self._table_name,
+            "Key": self._key,
+            "UpdateExpression": f"SET {_COMMIT_ID} = :c, {_COMMIT_VERSION} = :v, {_SAVED_AT} = :t",
+            "ConditionExpression": _FORWARD,
+            "ExpressionAttributeValues": {
+                ":c": {"S": commit_id},
+                ":v": {"N": str(version)},
+                ":t": {"N": str(self._clock())},
+            },
+        }
+        try:
+            await self._transport().call("UpdateItem", request)
+        except ConditionFailedError:
+            return False
         return True
 
     async def delete(self) -> None:
         """Forget the checkpoint: the next ``load`` returns ``None``."""
-        with translated():
-            await self._client().delete_item(TableName=self._table_name, Key=self._key)
+        await self._transport().call(
+            "DeleteItem", {"TableName": self._table_name, "Key": self._key}
+        )
+
+    def _position_of(self, item: Item) -> str:
+        try:
+            commit_id = item[_COMMIT_ID]["S"]
+            version = int(item[_COMMIT_VERSION]["N"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(
+                f"checkpoint {self.name!r} is not a checkpoint's item: attributes {sorted(item)}"
+            ) from exc
+        if not isinstance(commit_id, str) or not COMMIT_ID_PATTERN.fullmatch(commit_id):
+            raise SerializationError(f"checkpoint {self.name!r} holds no commit id")
+        if version < 0:
+            raise SerializationError(f"checkpoint {self.name!r} holds a negative version")
+        return format_position(commit_id, version)

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import operator
-import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._exceptions import InvalidPositionError
+from ._position import SortKey, format_position, sort_key_of
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-__all__ = ["Commit", "format_position", "parse_position", "stream_order"]
-
-# A commit id: the UTC time of the commit as 17 digits, a colon, the aggregate id.
-COMMIT_ID = re.compile(r"\d{17}:.+", re.DOTALL)
-
-_POSITION_SEPARATOR = "/"
-
-stream_order: Callable[[Commit], tuple[str, int]] = operator.attrgetter("commit_id", "version")
-"""A commit's place in the global order (``Commit.sort_key``), computed in C for sorting."""
+__all__ = ["Commit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +39,9 @@ class Commit:
         return format_position(self.commit_id, self.version)
 
     @property
-    def sort_key(self) -> tuple[str, int]:
+    def sort_key(self) -> SortKey:
         """The commit's place in the global order: commit id, then version."""
-        return stream_order(self)
+        return sort_key_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The commit in dynamodb-event-store's JSON shape."""
@@ -65,26 +52,3 @@ class Commit:
             "version": self.version,
             "events": self.events,
         }
-
-
-def format_position(commit_id: str, version: int) -> str:
-    """The position of the commit with this commit id and version."""
-    return f"{commit_id}{_POSITION_SEPARATOR}{version}"
-
-
-def parse_position(position: object) -> tuple[str, int]:
-    """The (commit id, version) named by a position, or ``InvalidPositionError``."""
-    if not isinstance(position, str):
-        raise InvalidPositionError(f"a position is a str, not {type(position).__name__}")
-    commit_id, separator, version = position.rpartition(_POSITION_SEPARATOR)
-    if not separator or not version.isdecimal() or not version.isascii():
-        raise InvalidPositionError(f"not a position: {position!r}")
-    check_commit_id(commit_id)
-    return commit_id, int(version)
-
-
-def check_commit_id(commit_id: object) -> str:
-    """``commit_id`` if it has the form of a commit id, else ``InvalidPositionError``."""
-    if not isinstance(commit_id, str) or COMMIT_ID.fullmatch(commit_id) is None:
-        raise InvalidPositionError(f"not a commit id: {commit_id!r}")
-    return commit_id

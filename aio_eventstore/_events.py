@@ -16,7 +16,7 @@ from typing import Any
 
 from ._exceptions import SerializationError
 
-__all__ = ["decode_events", "encode_events", "to_json"]
+__all__ = ["decode_events", "decode_json", "encode_events", "encode_json", "to_json"]
 
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 # Lone surrogates are not UTF-8: such text is escaped, as JSON.stringify does.
@@ -36,11 +36,16 @@ _scan = make_scanner(_decoder)  # type: ignore[arg-type]  # typeshed types its c
 
 def encode_events(events: list[Any] | tuple[Any, ...]) -> str:
     """The JSON text that stores ``events``, or ``SerializationError``."""
-    _check_json(events, "events")
+    return encode_json(events, "events")
+
+
+def encode_json(value: object, what: str) -> str:
+    """The JSON text that stores ``value``, or ``SerializationError`` naming it ``what``."""
+    _check_json(value, what)
     try:
-        return to_json(events)
+        return to_json(value)
     except RecursionError:
-        raise SerializationError("events are nested too deeply to encode") from None
+        raise SerializationError(f"{what} are nested too deeply to encode") from None
 
 
 def to_json(value: object) -> str:
@@ -56,18 +61,24 @@ def to_json(value: object) -> str:
 
 def decode_events(text: str) -> list[Any]:
     """The events stored as ``text``, or ``SerializationError``."""
+    events = decode_json(text, "events")
+    if not isinstance(events, list):
+        raise SerializationError(f"stored events are a JSON {type(events).__name__}, not a list")
+    return events
+
+
+def decode_json(text: str, what: str) -> Any:  # noqa: ANN401 - any JSON value
+    """The JSON value stored as ``text`` (called ``what`` in errors), or ``SerializationError``."""
     try:
-        events, end = _scan(text, 0)
+        value, end = _scan(text, 0)
     except (StopIteration, ValueError, RecursionError):
         end = -1
     if end != len(text):  # not one compact JSON value: let the full decoder judge it
         try:
-            events = _decoder.decode(text)
+            value = _decoder.decode(text)
         except (ValueError, RecursionError) as exc:
-            raise SerializationError(f"stored events are not valid JSON: {exc}") from exc
-    if not isinstance(events, list):
-        raise SerializationError(f"stored events are a JSON {type(events).__name__}, not a list")
-    return events
+            raise SerializationError(f"stored {what} are not valid JSON: {exc}") from exc
+    return value
 
 
 def _check_json(value: object, path: str) -> None:
@@ -75,7 +86,7 @@ def _check_json(value: object, path: str) -> None:
     try:
         _walk(value, path)
     except RecursionError:
-        raise SerializationError("events are nested too deeply to encode") from None
+        raise SerializationError(f"{path} are nested too deeply to encode") from None
 
 
 def _walk(value: object, path: str) -> None:

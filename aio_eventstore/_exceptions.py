@@ -1,4 +1,4 @@
-"""The exceptions the event store raises, and the one place that translates the AWS stack's.
+"""The exceptions the event store raises: one tree, every one an ``EventStoreError``.
 
 The tree::
 
@@ -6,42 +6,35 @@ The tree::
     ├── InvalidArgumentError        (ValueError) a bad argument, refused before any request
     │   ├── InvalidCommitError      a bad aggregate id, version, events or idempotency key
     │   │   └── CommitTooLargeError the item would exceed DynamoDB's 400 KB; .size, .limit
+    │   ├── SnapshotTooLargeError   a snapshot's item would exceed 400 KB; .size, .limit
     │   └── InvalidPositionError    a position or commit id that the store did not produce
-    ├── SerializationError          (ValueError) events that are not JSON, written or read
-    ├── VersionConflictError        the aggregate already has a commit at that version
+    ├── SerializationError          (ValueError) events that are not JSON, written or read;
+    │                               a stored item that is not what it should be; .position
+    ├── VersionConflictError        the aggregate already has a commit at that version;
+    │   │                           .commit, .conflicts
+    │   └── VersionGapError         contiguous versions: the version before is missing
     ├── TableNotFoundError          the table does not exist (or is not active yet)
     ├── TableExistsError            create_table(exist_ok=False) found the table
+    ├── TableNotReadyError          create_table gave up waiting for the table to be active
     ├── ThrottledError              DynamoDB kept throttling after the retries
     ├── UnavailableError            unreachable, timed out, or 5xx after the retries
-    ├── AccessDeniedError           missing, bad or insufficient credentials
+    ├── AccessDeniedError           missing, bad, expired or insufficient credentials
     └── StoreClosedError            (RuntimeError) the store is not open
 
 Errors from DynamoDB carry its error ``code`` and ``request_id``; an error code that has no
-class of its own becomes a plain ``EventStoreError`` with that code. Every exception of
-botocore, aiobotocore or aiohttp is turned into one of these by :func:`translate`, by error
-code and exception type, never by message text, with the original chained as ``__cause__``.
+class of its own becomes a plain ``EventStoreError`` with that code. Every exception pickles
+with its attributes, for process pools and task queues.
+
+This module imports nothing of the AWS stack: the errors of botocore, aiobotocore and aiohttp
+are turned into these in one place, beside the transport that meets them
+(``aio_eventstore._transport._errors``).
 """
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionError,  # noqa: A004 - botocore's, not the builtin
-    CredentialRetrievalError,
-    HTTPClientError,
-    NoCredentialsError,
-    PartialCredentialsError,
-)
-
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from ._commit import Commit
 
 __all__ = [
@@ -52,12 +45,15 @@ __all__ = [
     "InvalidCommitError",
     "InvalidPositionError",
     "SerializationError",
+    "SnapshotTooLargeError",
     "StoreClosedError",
     "TableExistsError",
     "TableNotFoundError",
+    "TableNotReadyError",
     "ThrottledError",
     "UnavailableError",
     "VersionConflictError",
+    "VersionGapError",
 ]
 
 
@@ -77,9 +73,20 @@ class EventStoreError(Exception):
         self.code = code
         self.request_id = request_id
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickles as cls(*args), which subclasses with other signatures refuse:
+        # rebuild without __init__, then restore the attributes.
+        return _rebuild, (type(self), self.args), self.__dict__
+
+
+def _rebuild(cls: type[EventStoreError], args: tuple[Any, ...]) -> EventStoreError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class InvalidArgumentError(EventStoreError, ValueError):
-    """An argument is invalid. Raised before any request is sent."""
+    """An argument is invalid. Raised before anything is written."""
 
 
 class InvalidCommitError(InvalidArgumentError):
@@ -94,8 +101,24 @@ class CommitTooLargeError(InvalidCommitError):
         limit: the largest size DynamoDB accepts, in bytes.
     """
 
+    def __init__(self, size: int, limit: int, what: str = "the commit's item") -> None:
+        super().__init__(f"{what} is {size:,} bytes; DynamoDB stores at most {limit:,}")
+        self.size = size
+        self.limit = limit
+
+
+class SnapshotTooLargeError(InvalidArgumentError):
+    """The snapshot's item would exceed DynamoDB's item size limit.
+
+    Attributes:
+        size: the item's size in bytes, counted as DynamoDB counts it.
+        limit: the largest size DynamoDB accepts, in bytes.
+    """
+
     def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"the commit's item is {size:,} bytes; DynamoDB stores at most {limit:,}")
+        super().__init__(
+            f"the snapshot's item is {size:,} bytes; DynamoDB stores at most {limit:,}"
+        )
         self.size = size
         self.limit = limit
 
@@ -105,7 +128,16 @@ class InvalidPositionError(InvalidArgumentError):
 
 
 class SerializationError(EventStoreError, ValueError):
-    """Events cannot be encoded as JSON, or stored events are not valid JSON."""
+    """Events cannot be encoded as JSON, or a stored item is not what it should be.
+
+    Attributes:
+        position: where the undecodable item stands in the global stream, when it has a
+            place there: pass it as ``after=`` to resume past it. ``None`` otherwise.
+    """
+
+    def __init__(self, message: str, *, position: str | None = None) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 class VersionConflictError(EventStoreError):
@@ -115,6 +147,8 @@ class VersionConflictError(EventStoreError):
         aggregate_id: the aggregate appended to.
         version: the version that was taken.
         commit: the commit stored at that version, when the store could read it.
+        conflicts: every ``(aggregate_id, version)`` of the call that could not be written:
+            for ``append``, this one; for ``append_many``, all of them.
     """
 
     def __init__(
@@ -124,15 +158,48 @@ class VersionConflictError(EventStoreError):
         commit: Commit | None = None,
         *,
         request_id: str | None = None,
+        conflicts: list[tuple[str, int]] | None = None,
+        message: str | None = None,
     ) -> None:
         super().__init__(
-            f"version conflict: aggregate {aggregate_id!r} already has version {version}",
+            message
+            or f"version conflict: aggregate {aggregate_id!r} already has version {version}",
             code="ConditionalCheckFailedException",
             request_id=request_id,
         )
         self.aggregate_id = aggregate_id
         self.version = version
         self.commit = commit
+        self.conflicts = [(aggregate_id, version)] if conflicts is None else conflicts
+
+
+class VersionGapError(VersionConflictError):
+    """Contiguous versions: the aggregate lacks the version before the one appended.
+
+    A subclass of ``VersionConflictError``, so that conflict handlers (reload, decide again)
+    handle it too.
+
+    Attributes:
+        missing: the version the aggregate lacks: ``version - 1``.
+    """
+
+    def __init__(
+        self,
+        aggregate_id: str,
+        version: int,
+        *,
+        request_id: str | None = None,
+        conflicts: list[tuple[str, int]] | None = None,
+    ) -> None:
+        super().__init__(
+            aggregate_id,
+            version,
+            request_id=request_id,
+            conflicts=conflicts,
+            message=f"version gap: aggregate {aggregate_id!r} has no version {version - 1}, "
+            f"so version {version} cannot follow it",
+        )
+        self.missing = version - 1
 
 
 class TableNotFoundError(EventStoreError):
@@ -143,6 +210,23 @@ class TableExistsError(EventStoreError):
     """The table already exists."""
 
 
+class TableNotReadyError(EventStoreError):
+    """The table or its index did not become active before the deadline.
+
+    It may still become active (an index backfill can take hours on a large table): call
+    ``create_table(exist_ok=True)`` again later, or with a longer ``timeout``.
+
+    Attributes:
+        table_status: the table's last status seen (``"CREATING"``, ``"UPDATING"``, ...).
+        index_status: the global index's last status seen, or ``None`` if it had none.
+    """
+
+    def __init__(self, message: str, *, table_status: str, index_status: str | None) -> None:
+        super().__init__(message)
+        self.table_status = table_status
+        self.index_status = index_status
+
+
 class ThrottledError(EventStoreError):
     """DynamoDB throttled the request, and kept doing so through every retry."""
 
@@ -150,9 +234,9 @@ class ThrottledError(EventStoreError):
 class UnavailableError(EventStoreError):
     """DynamoDB could not be reached or answered with a server error, through every retry.
 
-    Raised for refused connections, connect and read timeouts, dropped connections and HTTP
-    5xx answers. Whether a write that ended so was applied is unknown: retry it with the same
-    idempotency key to find out.
+    Raised for refused connections, connect and read timeouts, dropped connections,
+    corrupted answers and HTTP 5xx answers. Whether a write that ended so was applied is
+    unknown: retry it with the same idempotency key to find out.
     """
 
 
@@ -162,74 +246,3 @@ class AccessDeniedError(EventStoreError):
 
 class StoreClosedError(EventStoreError, RuntimeError):
     """The store was used before it was opened or after it was closed."""
-
-
-_CLASS_BY_CODE: dict[str, type[EventStoreError]] = {
-    "ResourceNotFoundException": TableNotFoundError,
-    "ProvisionedThroughputExceededException": ThrottledError,
-    "ThrottlingException": ThrottledError,
-    "RequestLimitExceeded": ThrottledError,
-    "InternalServerError": UnavailableError,
-    "InternalFailure": UnavailableError,
-    "ServiceUnavailable": UnavailableError,
-    "ServiceUnavailableException": UnavailableError,
-    "UnrecognizedClientException": AccessDeniedError,
-    "AccessDeniedException": AccessDeniedError,
-    "InvalidSignatureException": AccessDeniedError,
-    "IncompleteSignatureException": AccessDeniedError,
-    "MissingAuthenticationTokenException": AccessDeniedError,
-    "ExpiredTokenException": AccessDeniedError,
-    "InvalidClientTokenId": AccessDeniedError,
-}
-
-
-def error_code(exc: ClientError) -> str:
-    """DynamoDB's error code of a botocore ``ClientError``."""
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def translate(exc: BaseException) -> EventStoreError:
-    """The public error for an exception of botocore, aiobotocore, aiohttp or the network."""
-    if isinstance(exc, EventStoreError):
-        return exc
-    if isinstance(exc, ClientError):
-        return _translate_client_error(exc)
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError | CredentialRetrievalError):
-        return AccessDeniedError(f"no usable AWS credentials: {exc}")
-    if isinstance(
-        exc,
-        ConnectionError | HTTPClientError | aiohttp.ClientError | OSError | asyncio.TimeoutError,
-    ):
-        return UnavailableError(f"DynamoDB is unavailable: {type(exc).__name__}: {exc}")
-    if isinstance(exc, BotoCoreError):
-        return EventStoreError(f"{type(exc).__name__}: {exc}")
-    return EventStoreError(f"unexpected error: {type(exc).__name__}: {exc}")
-
-
-def _translate_client_error(exc: ClientError) -> EventStoreError:
-    code = error_code(exc)
-    error: dict[str, Any] = dict(exc.response.get("Error", {}))
-    metadata: dict[str, Any] = dict(exc.response.get("ResponseMetadata", {}))
-    request_id = metadata.get("RequestId")
-    status = int(metadata.get("HTTPStatusCode") or 0)
-    cls = _CLASS_BY_CODE.get(code)
-    if cls is None:
-        cls = UnavailableError if status >= 500 else EventStoreError
-    message = error.get("Message") or code or "no message"
-    return cls(f"{code}: {message}", code=code or None, request_id=request_id)
-
-
-# Exceptions the store lets through untouched: its own, cancellation, and programming errors
-# that say where the bug is.
-_PASS_THROUGH = (EventStoreError, asyncio.CancelledError, KeyboardInterrupt, SystemExit)
-
-
-@contextmanager
-def translated() -> Iterator[None]:
-    """Raise the public error for any exception of the AWS stack raised in the block."""
-    try:
-        yield
-    except _PASS_THROUGH:
-        raise
-    except (ClientError, BotoCoreError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-        raise translate(exc) from exc

@@ -14,89 +14,100 @@ tells a retried append that found its own commit apart from a real conflict.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ._commit import Commit
 from ._events import decode_events
 from ._exceptions import SerializationError
+from ._position import SortKey, format_position
 
 __all__ = [
-    "AGGREGATE_ID",
-    "COMMIT_ID",
-    "IDEMPOTENCY_KEY",
-    "INDEX_KEY",
+    "AGGREGATE_ID_ATTRIBUTE",
+    "COMMIT_ID_ATTRIBUTE",
+    "EVENTS_ATTRIBUTE",
+    "IDEMPOTENCY_KEY_ATTRIBUTE",
+    "INDEX_KEY_ATTRIBUTE",
     "MAX_ITEM_BYTES",
-    "VERSION",
+    "VERSION_ATTRIBUTE",
     "Item",
     "decode_item",
     "encode_item",
-    "format_commit_id",
-    "format_timestamp",
+    "idempotency_key_of",
     "item_size",
+    "sort_key_of_item",
 ]
 
 Item = dict[str, Any]
-"""A raw DynamoDB item, as botocore sends and returns it."""
+"""A raw DynamoDB item, as DynamoDB's JSON protocol sends and returns it."""
 
-AGGREGATE_ID = "aggregateId"
-VERSION = "version"
-COMMIT_ID = "commitId"
-COMMITTED_AT = "committedAt"
-EVENTS = "events"
-INDEX_KEY = "active"
-IDEMPOTENCY_KEY = "idempotencyKey"
+AGGREGATE_ID_ATTRIBUTE = "aggregateId"
+VERSION_ATTRIBUTE = "version"
+COMMIT_ID_ATTRIBUTE = "commitId"
+COMMITTED_AT_ATTRIBUTE = "committedAt"
+EVENTS_ATTRIBUTE = "events"
+INDEX_KEY_ATTRIBUTE = "active"
+IDEMPOTENCY_KEY_ATTRIBUTE = "idempotencyKey"
 
 MAX_ITEM_BYTES = 409_600
 """DynamoDB's item size limit: 400 KB, attribute names included."""
-
-MAX_TIMESTAMP = 253_402_300_799_999
-"""The last millisecond of the year 9999, the last a 17-digit commit id can hold."""
-
-
-def format_timestamp(committed_at: int) -> str:
-    """Epoch milliseconds as the 17 digits ``YYYYMMDDHHMMSSmmm`` (UTC) of a commit id."""
-    seconds, millis = divmod(committed_at, 1000)
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime(seconds)) + f"{millis:03d}"
-
-
-def format_commit_id(committed_at: int, aggregate_id: str) -> str:
-    """The commit id of a commit: its UTC time as 17 digits, a colon, its aggregate id."""
-    return f"{format_timestamp(committed_at)}:{aggregate_id}"
 
 
 def encode_item(commit: Commit, events_json: str, *, index_key: str, idempotency_key: str) -> Item:
     """The item that stores a commit whose events are encoded as ``events_json``."""
     return {
-        COMMIT_ID: {"S": commit.commit_id},
-        COMMITTED_AT: {"N": str(commit.committed_at)},
-        AGGREGATE_ID: {"S": commit.aggregate_id},
-        VERSION: {"N": str(commit.version)},
-        EVENTS: {"S": events_json},
-        INDEX_KEY: {"S": index_key},
-        IDEMPOTENCY_KEY: {"S": idempotency_key},
+        COMMIT_ID_ATTRIBUTE: {"S": commit.commit_id},
+        COMMITTED_AT_ATTRIBUTE: {"N": str(commit.committed_at)},
+        AGGREGATE_ID_ATTRIBUTE: {"S": commit.aggregate_id},
+        VERSION_ATTRIBUTE: {"N": str(commit.version)},
+        EVENTS_ATTRIBUTE: {"S": events_json},
+        INDEX_KEY_ATTRIBUTE: {"S": index_key},
+        IDEMPOTENCY_KEY_ATTRIBUTE: {"S": idempotency_key},
     }
 
 
 def decode_item(item: Item) -> Commit:
-    """The commit an item stores, or ``SerializationError`` if it is not a commit's item."""
+    """The commit an item stores, or ``SerializationError`` if it is not a commit's item.
+
+    The error carries the item's ``position`` when the item has a place in the global
+    stream, so that a reader of the stream can go on past it.
+    """
     try:
+        version = _commit_version(item)
         return Commit(
-            commit_id=item[COMMIT_ID]["S"],
-            committed_at=int(item[COMMITTED_AT]["N"]),
-            aggregate_id=item[AGGREGATE_ID]["S"],
-            version=int(item[VERSION]["N"]),
-            events=decode_events(item[EVENTS]["S"]),
+            commit_id=item[COMMIT_ID_ATTRIBUTE]["S"],
+            committed_at=int(item[COMMITTED_AT_ATTRIBUTE]["N"]),
+            aggregate_id=item[AGGREGATE_ID_ATTRIBUTE]["S"],
+            version=version,
+            events=decode_events(item[EVENTS_ATTRIBUTE]["S"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, SerializationError):
-            raise
-        raise SerializationError(f"not a commit's item: {exc!r} in {sorted(item)}") from exc
+        # A bad item is named by where it stands and which attributes it has: never by its
+        # content, which may hold personal data.
+        reason = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        raise SerializationError(
+            f"not a commit's item ({reason}; attributes {sorted(item)})",
+            position=None if (key := sort_key_of_item(item)) is None else format_position(*key),
+        ) from exc
+
+
+def _commit_version(item: Item) -> int:
+    version = int(item[VERSION_ATTRIBUTE]["N"])
+    if version < 0:
+        raise ValueError(f"version {version} is reserved for items that are not commits")
+    return version
+
+
+def sort_key_of_item(item: Item) -> SortKey | None:
+    """An item's place in the global stream, if it has the keys of the global index."""
+    try:
+        return item[COMMIT_ID_ATTRIBUTE]["S"], int(item[VERSION_ATTRIBUTE]["N"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def idempotency_key_of(item: Item) -> str | None:
     """The idempotency key stored with a commit, if it was written by this library."""
-    value = item.get(IDEMPOTENCY_KEY)
+    value = item.get(IDEMPOTENCY_KEY_ATTRIBUTE)
     return value.get("S") if isinstance(value, dict) else None
 
 

@@ -12,15 +12,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from . import _rawbody as rawbody
-from ._exceptions import translated
-
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
-    from types_aiobotocore_dynamodb import DynamoDBClient
-
     from ._item import Item
+    from ._transport import Request, Transport
 
 __all__ = ["query_pages"]
 
@@ -30,19 +26,17 @@ __all__ = ["query_pages"]
 _TURNS_TO_SEND = 3
 
 
-async def query_pages(
-    client: DynamoDBClient, request: dict[str, Any]
-) -> AsyncGenerator[list[Item], None]:
+async def query_pages(transport: Transport, request: Request) -> AsyncGenerator[list[Item], None]:
     """Yield the items of each page of the Query ``request``, in order, until the last."""
     ahead: asyncio.Task[tuple[list[Item], Item | None]] | None = asyncio.ensure_future(
-        _fetch(client, request, None)
+        _fetch(transport, request, None)
     )
     try:
         while ahead is not None:
             items, last_key = await ahead
             ahead = None
             if last_key is not None:
-                ahead = asyncio.ensure_future(_fetch(client, request, last_key))
+                ahead = asyncio.ensure_future(_fetch(transport, request, last_key))
                 # Let the request reach the wire before the consumer gets the page: one that
                 # does not await between commits would hold the loop for the whole page.
                 for _ in range(_TURNS_TO_SEND):
@@ -55,12 +49,11 @@ async def query_pages(
 
 
 async def _fetch(
-    client: DynamoDBClient, request: dict[str, Any], start_key: Item | None
+    transport: Transport, request: Request, start_key: Item | None
 ) -> tuple[list[Item], Item | None]:
     if start_key is not None:
         request = {**request, "ExclusiveStartKey": start_key}
-    with translated():
-        page = await rawbody.query(client, request)
+    page = await transport.call("Query", request)
     return page.get("Items", []), page.get("LastEvaluatedKey")
 
 

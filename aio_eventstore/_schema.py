@@ -5,20 +5,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import EventStoreError
-from ._item import AGGREGATE_ID, COMMIT_ID, INDEX_KEY, VERSION
+from ._item import (
+    AGGREGATE_ID_ATTRIBUTE,
+    COMMIT_ID_ATTRIBUTE,
+    INDEX_KEY_ATTRIBUTE,
+    VERSION_ATTRIBUTE,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["check_schema", "table_definition"]
+__all__ = ["check_schema", "statuses", "table_definition"]
 
 _TABLE_KEYS = [
-    {"AttributeName": AGGREGATE_ID, "KeyType": "HASH"},
-    {"AttributeName": VERSION, "KeyType": "RANGE"},
+    {"AttributeName": AGGREGATE_ID_ATTRIBUTE, "KeyType": "HASH"},
+    {"AttributeName": VERSION_ATTRIBUTE, "KeyType": "RANGE"},
 ]
 _INDEX_KEYS = [
-    {"AttributeName": INDEX_KEY, "KeyType": "HASH"},
-    {"AttributeName": COMMIT_ID, "KeyType": "RANGE"},
+    {"AttributeName": INDEX_KEY_ATTRIBUTE, "KeyType": "HASH"},
+    {"AttributeName": COMMIT_ID_ATTRIBUTE, "KeyType": "RANGE"},
 ]
 
 
@@ -27,10 +32,10 @@ def table_definition(table_name: str, index_name: str) -> dict[str, Any]:
     return {
         "TableName": table_name,
         "AttributeDefinitions": [
-            {"AttributeName": AGGREGATE_ID, "AttributeType": "S"},
-            {"AttributeName": VERSION, "AttributeType": "N"},
-            {"AttributeName": INDEX_KEY, "AttributeType": "S"},
-            {"AttributeName": COMMIT_ID, "AttributeType": "S"},
+            {"AttributeName": AGGREGATE_ID_ATTRIBUTE, "AttributeType": "S"},
+            {"AttributeName": VERSION_ATTRIBUTE, "AttributeType": "N"},
+            {"AttributeName": INDEX_KEY_ATTRIBUTE, "AttributeType": "S"},
+            {"AttributeName": COMMIT_ID_ATTRIBUTE, "AttributeType": "S"},
         ],
         "KeySchema": _TABLE_KEYS,
         "GlobalSecondaryIndexes": [
@@ -59,13 +64,13 @@ def check_schema(table: dict[str, Any], index_name: str) -> None:
     raise EventStoreError(f"table {name!r} exists, but has no global index {index_name!r}")
 
 
-def is_active(table: dict[str, Any], index_name: str) -> bool:
-    """True when a DescribeTable answer shows the table and its index ready for use."""
+def statuses(table: dict[str, Any], index_name: str) -> tuple[str, str | None]:
+    """The table's status and its index's, from a DescribeTable answer; ``ACTIVE`` when ready."""
     indexes = {
         index.get("IndexName"): index.get("IndexStatus")
         for index in table.get("GlobalSecondaryIndexes") or []
     }
-    return table.get("TableStatus") == "ACTIVE" and indexes.get(index_name) == "ACTIVE"
+    return str(table.get("TableStatus")), indexes.get(index_name)
 
 
 def _keys(schema: Iterable[Mapping[str, str]] | None) -> list[tuple[str | None, str | None]]:

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from . import _rawbody as rawbody
 from ._checkpoint import Checkpoint
-from ._client import open_client
+from ._client import TRANSPORTS, TransportName, connect
 from ._clock import CommitClock
-from ._commit import Commit, parse_position
+from ._commit import Commit
 from ._events import encode_events
 from ._exceptions import (
     CommitTooLargeError,
@@ -28,32 +27,50 @@ from ._exceptions import (
     StoreClosedError,
     TableExistsError,
     TableNotFoundError,
+    TableNotReadyError,
     VersionConflictError,
-    error_code,
-    translated,
 )
 from ._item import (
-    AGGREGATE_ID,
+    AGGREGATE_ID_ATTRIBUTE,
+    EVENTS_ATTRIBUTE,
     MAX_ITEM_BYTES,
-    VERSION,
+    VERSION_ATTRIBUTE,
     Item,
     decode_item,
     encode_item,
-    format_commit_id,
     idempotency_key_of,
     item_size,
 )
 from ._pages import query_pages
-from ._schema import check_schema, is_active, table_definition
+from ._position import format_commit_id, parse_position
+from ._schema import check_schema, statuses, table_definition
 from ._shards import index_key, index_keys
-from ._stream import Bounds, GlobalIndex, Group, read_stream
+from ._stream import (
+    Bounds,
+    GlobalIndex,
+    Group,
+    OnInvalid,
+    check_on_invalid,
+    commits_in,
+    index_query,
+    read_stream,
+)
 from ._subscription import Subscription, follow
+from ._transport import (
+    BotocoreTransport,
+    ConditionFailedError,
+    Request,
+    Transport,
+    error_code,
+    translated,
+)
 from ._validation import (
     check_aggregate_id,
     check_group,
     check_idempotency_key,
     check_page_size,
     check_positive,
+    check_seconds,
     check_version,
     is_timestamp,
 )
@@ -71,12 +88,18 @@ __all__ = ["DEFAULT_INDEX_NAME", "DEFAULT_TABLE_NAME", "EventStore"]
 DEFAULT_TABLE_NAME = "commitsByAggregateIdAndVersion"
 DEFAULT_INDEX_NAME = "commitsByCommitId"
 
+TABLE_TIMEOUT = 300.0
+"""Seconds ``create_table`` and ``delete_table`` wait for the table by default."""
+
 LATE_APPEND_SECONDS = 1.0
 """An append slower than this is logged: a subscriber's settle must cover it."""
 
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
-_CONDITION_FAILED = "ConditionalCheckFailedException"
-_NEW_VERSION = "attribute_not_exists(version)"
+# A table or index being updated (capacity, streams, settings) serves reads and writes as
+# usual; one being created (an index backfilling) does not.
+_USABLE = frozenset({"ACTIVE", "UPDATING"})
+_NEW_VERSION = f"attribute_not_exists({VERSION_ATTRIBUTE})"
+_AGGREGATE_FROM_VERSION = f"{AGGREGATE_ID_ATTRIBUTE} = :a AND {VERSION_ATTRIBUTE} >= :v"
 
 logger = logging.getLogger("aio_eventstore")
 
@@ -100,10 +123,16 @@ class EventStore:
         session: an ``aiobotocore`` ``AioSession`` or an ``aioboto3.Session`` to create the
             client from; a new ``AioSession`` when omitted.
         client: an open aiobotocore DynamoDB client to use instead. The store never closes it.
-        config: a botocore ``Config``, merged over the store's defaults.
+        config: a botocore ``Config``, merged over the store's defaults. Both transports
+            honour its retries, timeouts, pool size and proxies.
         clock: the wall clock, returning epoch milliseconds; ``time.time_ns() // 10**6``.
         index_shards: how many hash keys the global index spreads commits over. Only ever
             raise it: commits written under a larger number are missed under a smaller one.
+        transport: how reads and writes reach DynamoDB. ``"direct"`` (the default) signs and
+            sends them on the store's own connections, with its own retries, at about a
+            third of botocore's CPU; each retried append is stamped afresh. ``"botocore"``
+            sends them through the aiobotocore client, for applications that hook or
+            instrument botocore. A store given ``client=`` always sends through it.
     """
 
     def __init__(
@@ -121,6 +150,7 @@ class EventStore:
         config: Config | None = None,
         clock: Callable[[], int] | None = None,
         index_shards: int = 1,
+        transport: TransportName = "direct",
     ) -> None:
         for what, name in (("table_name", table_name), ("index_name", index_name)):
             if not isinstance(name, str) or _TABLE_NAME.fullmatch(name) is None:
@@ -130,6 +160,11 @@ class EventStore:
         self.table_name = table_name
         self.index_name = index_name
         self.index_shards = check_positive(index_shards, "index_shards")
+        if transport not in TRANSPORTS:
+            raise InvalidArgumentError(
+                f"transport must be 'direct' or 'botocore', not {transport!r}"
+            )
+        self._transport_name: TransportName = transport
         self._client_args = {
             "region_name": region_name,
             "endpoint_url": endpoint_url,
@@ -141,12 +176,13 @@ class EventStore:
         self._config = config
         self._clock = CommitClock(clock)
         self._given_client = client
-        self._client: DynamoDBClient | None = client
-        if client is not None:
-            rawbody.keep_raw_bodies(client)
+        self._client: DynamoDBClient | None = None
+        self._transport: Transport | None = None
         self._stack: AsyncExitStack | None = None
-        self._opening = asyncio.Lock()
+        self._lifetime = asyncio.Lock()
         self._index = GlobalIndex(table_name, index_name, index_keys(index_shards))
+        if client is not None:
+            self._client, self._transport = client, BotocoreTransport(client)
 
     def __repr__(self) -> str:
         state = "open" if self._client is not None else "closed"
@@ -156,22 +192,39 @@ class EventStore:
 
     async def open(self) -> None:
         """Open the DynamoDB client, unless one was given. Safe to call when open."""
-        async with self._opening:
+        async with self._lifetime:
             if self._client is not None:
                 return
             stack = AsyncExitStack()
-            with translated():
-                client = await open_client(stack, self._session, self._config, **self._client_args)
-            rawbody.keep_raw_bodies(client)
-            self._client, self._stack = client, stack
+            try:
+                with translated():
+                    client, transport = await connect(
+                        stack,
+                        self._session,
+                        self._config,
+                        self._transport_name,
+                        **self._client_args,
+                    )
+            except BaseException:
+                await stack.aclose()
+                raise
+            self._client, self._transport, self._stack = client, transport, stack
 
     async def close(self) -> None:
-        """Close the client the store opened (never a given one). Safe to call twice."""
-        stack, self._stack = self._stack, None
-        self._client = self._given_client
-        if stack is not None:
-            # Shielded, so that a cancelled close still releases the connections.
-            await asyncio.shield(stack.aclose())
+        """Close the client the store opened (never a given one). Safe to call twice.
+
+        Shielded, so that a cancelled close still releases the connections; it waits for an
+        ``open`` under way, so that no client is left open behind it.
+        """
+        await asyncio.shield(self._close())
+
+    async def _close(self) -> None:
+        async with self._lifetime:
+            stack, self._stack = self._stack, None
+            if self._given_client is None:
+                self._client, self._transport = None, None
+            if stack is not None:
+                await stack.aclose()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -192,19 +245,36 @@ class EventStore:
             raise StoreClosedError("the store is not open: use 'async with EventStore(...)'")
         return self._client
 
+    @property
+    def transport(self) -> Transport:
+        """What sends the store's reads and writes, or ``StoreClosedError``."""
+        if self._transport is None:
+            raise StoreClosedError("the store is not open: use 'async with EventStore(...)'")
+        return self._transport
+
     # Tables
 
-    async def create_table(self, *, exist_ok: bool = False) -> None:
-        """Create the table and its global index, billed on demand; return once active.
+    async def create_table(self, *, exist_ok: bool = False, timeout: float = TABLE_TIMEOUT) -> None:
+        """Create the table and its global index, billed on demand; return once usable.
+
+        Usable: the table and its index are active, or being updated (a capacity change),
+        which serves reads and writes as usual; not while either is being created.
 
         With ``exist_ok`` an existing table is checked (DescribeTable) rather than created,
         so that a deployment needs no CreateTable permission once the table exists.
 
+        Args:
+            exist_ok: accept an existing table of the same schema.
+            timeout: the most seconds to wait for the table and its index to be usable.
+
         Raises:
             TableExistsError: the table exists and ``exist_ok`` is false.
+            TableNotReadyError: the table or its index was not usable within ``timeout``
+                (an index still backfilling, a table being updated); it may become so later.
             EventStoreError: ``exist_ok`` is true and the existing table's keys or index
                 differ from the commits' schema.
         """
+        deadline = time.monotonic() + check_seconds(timeout, "timeout")
         client = self.client
         with translated():
             if not (exist_ok and await self._describe() is not None):
@@ -217,15 +287,20 @@ class EventStore:
                         raise TableExistsError(
                             f"table {self.table_name!r} already exists", code=error_code(exc)
                         ) from exc
-            await self._wait_for_table(exists=True)
-        logger.info("table %r with index %r is active", self.table_name, self.index_name)
+            await self._wait_for_table(deadline, exists=True)
+        logger.info("table %r with index %r is usable", self.table_name, self.index_name)
 
-    async def delete_table(self) -> None:
-        """Delete the table and every commit in it; return once it is gone."""
+    async def delete_table(self, *, timeout: float = TABLE_TIMEOUT) -> None:
+        """Delete the table and every commit in it; return once it is gone.
+
+        Raises:
+            TableNotReadyError: the table was still there after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + check_seconds(timeout, "timeout")
         client = self.client
         with translated():
             await client.delete_table(TableName=self.table_name)
-            await self._wait_for_table(exists=False)
+            await self._wait_for_table(deadline, exists=False)
         logger.info("table %r is deleted", self.table_name)
 
     async def _describe(self) -> dict[str, Any] | None:
@@ -238,16 +313,26 @@ class EventStore:
             return None
         return dict(answer["Table"])
 
-    async def _wait_for_table(self, *, exists: bool) -> None:
+    async def _wait_for_table(self, deadline: float, *, exists: bool) -> None:
         delay = 0.02
         while (table := await self._describe()) is not None or exists:
             if table is None:
                 raise TableNotFoundError(f"table {self.table_name!r} vanished while created")
+            table_status, index_status = statuses(table, self.index_name)
             if exists:
                 check_schema(table, self.index_name)
-                if is_active(table, self.index_name):
+                if table_status in _USABLE and index_status in _USABLE:
                     return
-            await asyncio.sleep(delay)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                waited_for = "usable" if exists else "deleted"
+                raise TableNotReadyError(
+                    f"table {self.table_name!r} is not {waited_for} yet: table {table_status}, "
+                    f"index {self.index_name!r} {index_status or 'missing'}",
+                    table_status=table_status,
+                    index_status=index_status,
+                )
+            await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
 
     # Writing
@@ -285,18 +370,18 @@ class EventStore:
         key = (
             uuid.uuid4().hex if idempotency_key is None else check_idempotency_key(idempotency_key)
         )
-        committed_at = self._clock.stamp(aggregate_id)
-        stamped = time.monotonic()
-        commit_id = format_commit_id(committed_at, aggregate_id)
-        commit = Commit(commit_id, committed_at, aggregate_id, version, list(events))
-        taken = await self._put(commit, events_json, key)
-        _warn_if_late(time.monotonic() - stamped)
-        if taken is None:
-            return commit
-        if taken.commit is not None and idempotency_key_of(taken.item) == key:
-            logger.debug("append found its own commit at version %d: a retry landed", version)
-            return taken.commit
-        raise taken.conflict()
+        attempt = _Append(self, aggregate_id, version, list(events), events_json, key)
+        try:
+            await self.transport.call("PutItem", attempt.request)
+        except ConditionFailedError as failed:
+            stored = await self._stored(aggregate_id, version, failed)
+            if stored.commit is not None and idempotency_key_of(stored.item) == key:
+                logger.debug("append found its own commit at version %d: a retry landed", version)
+                return stored.commit
+            raise stored.conflict(failed) from failed
+        _warn_if_late(time.monotonic() - attempt.stamped)
+        self._clock.observe(aggregate_id, attempt.commit.committed_at)
+        return attempt.commit
 
     async def import_commit(self, commit: Commit) -> bool:
         """Write a commit exactly as given, its commit id and time included.
@@ -304,7 +389,9 @@ class EventStore:
         For imports and migrations: writing the same commit again changes nothing.
 
         Returns:
-            True if the commit was written; False if the identical commit was already stored.
+            True if the commit was written, also by an earlier try of this call whose answer
+            was lost; False if the identical commit (the same commit id, time and event JSON
+            text) was already stored.
 
         Raises:
             VersionConflictError: a different commit holds the commit's version.
@@ -321,15 +408,22 @@ class EventStore:
             raise InvalidCommitError(
                 f"commit id {commit.commit_id!r} does not match the commit's time and aggregate"
             )
-        taken = await self._put(commit, events_json, f"import-{uuid.uuid4().hex}")
-        if taken is None:
-            return True
-        if taken.commit == commit:
-            return False
-        raise taken.conflict()
+        key = f"import-{uuid.uuid4().hex}"
+        item = self._item(commit, events_json, key)
+        try:
+            await self.transport.call("PutItem", _put_request(self.table_name, item))
+        except ConditionFailedError as failed:
+            stored = await self._stored(commit.aggregate_id, commit.version, failed)
+            if idempotency_key_of(stored.item) == key:
+                return True  # an earlier try of this very call landed; its answer was lost
+            if stored.commit is not None and stored.same_as(commit, events_json):
+                return False
+            raise stored.conflict(failed) from failed
+        self._clock.observe(commit.aggregate_id, committed_at)
+        return True
 
-    async def _put(self, commit: Commit, events_json: str, key: str) -> _Taken | None:
-        """Write the commit's item if its version is free: None if written, else who has it."""
+    def _item(self, commit: Commit, events_json: str, key: str) -> Item:
+        """The item of a commit, or ``CommitTooLargeError``."""
         item = encode_item(
             commit,
             events_json,
@@ -339,32 +433,30 @@ class EventStore:
         size = item_size(item)
         if size > MAX_ITEM_BYTES:
             raise CommitTooLargeError(size, MAX_ITEM_BYTES)
-        client = self.client
-        with translated():
-            try:
-                await client.put_item(
-                    TableName=self.table_name,
-                    Item=item,
-                    ConditionExpression=_NEW_VERSION,
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-            except ClientError as exc:
-                if error_code(exc) != _CONDITION_FAILED:
-                    raise
-                stored: Item | None = exc.response.get("Item")  # type: ignore[assignment]
-                if stored is None:  # The server did not return the item (dynalite): read it.
-                    answer = await client.get_item(
-                        TableName=self.table_name,
-                        Key={name: item[name] for name in (AGGREGATE_ID, VERSION)},
-                        ConsistentRead=True,
-                    )
-                    stored = answer.get("Item")
-                taken = _Taken(commit.aggregate_id, commit.version, stored or {}, exc)
-                if taken.commit is not None:
-                    self._clock.observe(commit.aggregate_id, taken.commit.committed_at)
-                return taken
-        self._clock.observe(commit.aggregate_id, commit.committed_at)
-        return None
+        return item
+
+    async def _stored(
+        self, aggregate_id: str, version: int, failed: ConditionFailedError
+    ) -> _Stored:
+        """What holds a version a write found taken: the item the server returned, else read."""
+        item = failed.item
+        if item is None:  # the server did not return it (dynalite): read it
+            answer = await self.transport.call(
+                "GetItem",
+                {
+                    "TableName": self.table_name,
+                    "Key": {
+                        AGGREGATE_ID_ATTRIBUTE: {"S": aggregate_id},
+                        VERSION_ATTRIBUTE: {"N": str(version)},
+                    },
+                    "ConsistentRead": True,
+                },
+            )
+            item = answer.get("Item")
+        stored = _Stored(aggregate_id, version, item or {})
+        if stored.commit is not None:
+            self._clock.observe(aggregate_id, stored.commit.committed_at)
+        return stored
 
     # Reading one aggregate
 
@@ -375,14 +467,8 @@ class EventStore:
         """
         check_aggregate_id(aggregate_id)
         check_version(version)
-        request = {
-            "TableName": self.table_name,
-            "ConsistentRead": True,
-            "KeyConditionExpression": "aggregateId = :a AND version >= :v",
-            "ExpressionAttributeValues": {":a": {"S": aggregate_id}, ":v": {"N": str(version)}},
-        }
         commits: list[Commit] = []
-        pages = query_pages(self.client, request)
+        pages = query_pages(self.transport, self._aggregate_query(aggregate_id, version))
         async with aclosing(pages):
             async for items in pages:
                 commits.extend(decode_item(item) for item in items)
@@ -393,22 +479,30 @@ class EventStore:
     async def latest(self, aggregate_id: str) -> Commit | None:
         """The aggregate's commit with the highest version, or ``None`` if it has none."""
         check_aggregate_id(aggregate_id)
-        request = {
-            "TableName": self.table_name,
-            "ConsistentRead": True,
-            "KeyConditionExpression": "aggregateId = :a AND version >= :v",
-            "ExpressionAttributeValues": {":a": {"S": aggregate_id}, ":v": {"N": "0"}},
-            "ScanIndexForward": False,
-            "Limit": 1,
-        }
-        with translated():
-            answer = await rawbody.query(self.client, request)
+        request = self._aggregate_query(aggregate_id, 0, newest_first=True, limit=1)
+        answer = await self.transport.call("Query", request)
         items = answer.get("Items") or []
         if not items:
             return None
         commit = decode_item(items[0])
         self._clock.observe(aggregate_id, commit.committed_at)
         return commit
+
+    def _aggregate_query(
+        self, aggregate_id: str, version: int, *, newest_first: bool = False, limit: int = 0
+    ) -> Request:
+        """The Query of an aggregate's commits from ``version`` on, strongly consistent."""
+        request: Request = {
+            "TableName": self.table_name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": _AGGREGATE_FROM_VERSION,
+            "ExpressionAttributeValues": {":a": {"S": aggregate_id}, ":v": {"N": str(version)}},
+        }
+        if newest_first:
+            request["ScanIndexForward"] = False
+        if limit:
+            request["Limit"] = limit
+        return request
 
     # Reading the global stream
 
@@ -420,11 +514,16 @@ class EventStore:
         page_size: int | None = None,
         group_member: int = 0,
         group_size: int = 1,
+        on_invalid: OnInvalid = "raise",
     ) -> AsyncGenerator[Commit, None]:
         """Every commit of every aggregate, in the global order, lazily, a page at a time.
 
         The order is by commit id, then version. Reading one page ahead, it holds about two
         pages (2 MB) per index shard; leaving the loop early cancels what is under way.
+
+        Its first argument is a commit id, as in the JS library's ``scan({commitId})``;
+        ``subscribe``'s is a position, because resuming from a checkpoint is what it is
+        mostly called for. Both take the other as a keyword.
 
         Args:
             commit_id: start at the commits whose commit id is ``>=`` this (the seed's
@@ -433,16 +532,19 @@ class EventStore:
             page_size: the most items each request asks for; DynamoDB stops at 1 MB anyway.
             group_member: with ``group_size``, this consumer's number in a consumer group.
             group_size: how many consumers split the stream; each aggregate goes to one.
+            on_invalid: at an item of the index that is not a commit, ``"raise"`` its
+                ``SerializationError`` (whose ``position`` lets you resume past it), or
+                ``"skip"`` it, logging its position at ERROR.
         """
         bounds = _bounds(commit_id, after)
         page_size = check_page_size(page_size)
         group = _group(group_member, group_size)
-        stream = read_stream(self.client, self._index, bounds, page_size=page_size)
+        on_invalid = check_on_invalid(on_invalid)
+        stream = read_stream(self.transport, self._index, bounds, page_size=page_size)
         async with aclosing(stream):
             async for batch in stream:
-                for commit in batch:
-                    if group is None or group.takes(commit):
-                        yield commit
+                for commit in commits_in(batch, on_invalid, group):
+                    yield commit
 
     async def subscribe(
         self,
@@ -454,17 +556,22 @@ class EventStore:
         page_size: int | None = None,
         group_member: int = 0,
         group_size: int = 1,
+        on_invalid: OnInvalid = "raise",
     ) -> AsyncGenerator[Commit, None]:
         """Every commit after ``after``, in scan order, then each new one as it settles.
 
         It catches up on history, then follows the stream live, forever: it ends only when
-        the consumer stops (``break``, cancellation, ``aclose()``). Throttling and outages
-        are waited out and the stream goes on from where it was.
+        the consumer stops (``break``, cancellation, ``aclose()``), or at an item that is
+        not a commit with ``on_invalid="raise"``. Throttling and outages are waited out and
+        the stream goes on from where it was.
 
         Every commit is delivered exactly once, in the same order as ``scan``, as long
         as clock skew between writers, plus the time an append takes (retries included),
         plus index lag stays under ``settle``: a commit is delivered once it is ``settle``
         seconds old by this store's clock. Appends slower than a second are logged.
+
+        Its first argument is a position, because resuming from a checkpoint is what it is
+        mostly called with; ``scan``'s is a commit id, as in the JS library.
 
         Args:
             after: a commit's ``position``: start strictly after that commit. ``None``
@@ -477,31 +584,100 @@ class EventStore:
             page_size: the most items each request asks for.
             group_member: with ``group_size``, this consumer's number in a consumer group.
             group_size: how many consumers split the stream; each aggregate goes to one.
+            on_invalid: at an item of the index that is not a commit, ``"raise"`` its
+                ``SerializationError`` (whose ``position`` lets you resume past it), or
+                ``"skip"`` it, logging its position at ERROR, and go on.
         """
         subscription = Subscription(
-            settle, poll_interval, check_page_size(page_size), _group(group_member, group_size)
+            settle, poll_interval, page_size, _group(group_member, group_size), on_invalid
         )
         start = _bounds(commit_id, after)
-        commits = follow(lambda: self.client, self._index, self._clock.now, subscription, start)
+        commits = follow(lambda: self.transport, self._index, self._clock.now, subscription, start)
         async with aclosing(commits):
             async for commit in commits:
                 yield commit
+
+    async def _stray_index_keys(self, max_shards: int = 64) -> list[str]:
+        """The index hash keys, up to ``max_shards`` shards, that hold commits unread here.
+
+        Commits under keys this store does not read say that the table was written with
+        more ``index_shards`` than this store's.
+        """
+        keys = [key for key in index_keys(max_shards) if key not in self._index.keys]
+        transport = self.transport
+
+        async def holds_commits(key: str) -> bool:
+            answer = await transport.call("Query", index_query(self._index, key, Bounds(), 1))
+            return bool(answer.get("Items"))
+
+        found = await asyncio.gather(*(holds_commits(key) for key in keys))
+        return [key for key, holds in zip(keys, found, strict=True) if holds]
 
     # Checkpoints
 
     def checkpoint(self, name: str) -> Checkpoint:
         """The durable checkpoint called ``name``, kept in the table of commits."""
-        return Checkpoint(name, self.table_name, lambda: self.client, self._clock.now)
+        return Checkpoint(name, self.table_name, lambda: self.transport, self._clock.now)
+
+
+class _Append:
+    """One append's request, built afresh for each attempt: a new stamp, the same key.
+
+    A retried attempt that lands is then stamped when it was sent, not when the first
+    attempt was, so the time from a commit's stamp to its landing is one attempt's.
+    """
+
+    def __init__(  # noqa: PLR0917 - a private record of the append's arguments
+        self,
+        store: EventStore,
+        aggregate_id: str,
+        version: int,
+        events: list[Any],
+        events_json: str,
+        key: str,
+    ) -> None:
+        self._store = store
+        self._aggregate_id = aggregate_id
+        self._version = version
+        self._events = events
+        self._events_json = events_json
+        self._key = key
+        self.commit: Commit
+        self.stamped = 0.0
+
+    def request(self) -> Request:
+        """The PutItem of the next attempt, stamped now."""
+        store, aggregate_id = self._store, self._aggregate_id
+        committed_at = store._clock.stamp(aggregate_id)  # noqa: SLF001 - the store's helper
+        self.stamped = time.monotonic()
+        self.commit = Commit(
+            format_commit_id(committed_at, aggregate_id),
+            committed_at,
+            aggregate_id,
+            self._version,
+            self._events,
+        )
+        item = store._item(self.commit, self._events_json, self._key)  # noqa: SLF001
+        return _put_request(store.table_name, item)
+
+
+def _put_request(table_name: str, item: Item) -> Request:
+    """The PutItem of a commit's item, on condition that its version is free."""
+    return {
+        "TableName": table_name,
+        "Item": item,
+        "ConditionExpression": _NEW_VERSION,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
 
 
 @dataclass(frozen=True)
-class _Taken:
-    """A version that was taken when a commit was put there: the item that holds it."""
+class _Stored:
+    """What holds a version that a write found taken."""
 
     aggregate_id: str
     version: int
     item: Item
-    error: ClientError
 
     @cached_property
     def commit(self) -> Commit | None:
@@ -514,15 +690,21 @@ class _Taken:
             logger.warning("the item at version %d of an aggregate is not a commit", self.version)
             return None
 
-    def conflict(self) -> VersionConflictError:
-        """The error to raise, chained to the failed condition."""
-        request_id = self.error.response.get("ResponseMetadata", {}).get("RequestId")
-        logger.debug("version conflict at version %d (request %s)", self.version, request_id)
-        error = VersionConflictError(
-            self.aggregate_id, self.version, self.commit, request_id=request_id
+    def same_as(self, commit: Commit, events_json: str) -> bool:
+        """True if the stored commit is ``commit``, to the very text of its events."""
+        stored = self.commit
+        return (
+            stored is not None
+            and (stored.commit_id, stored.committed_at) == (commit.commit_id, commit.committed_at)
+            and self.item[EVENTS_ATTRIBUTE]["S"] == events_json
         )
-        error.__cause__ = self.error
-        return error
+
+    def conflict(self, failed: ConditionFailedError) -> VersionConflictError:
+        """The error to raise for the failed condition."""
+        logger.debug("version conflict at version %d (request %s)", self.version, failed.request_id)
+        return VersionConflictError(
+            self.aggregate_id, self.version, self.commit, request_id=failed.request_id
+        )
 
 
 def _warn_if_late(seconds: float) -> None:

@@ -18,22 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._exceptions import InvalidArgumentError, ThrottledError, UnavailableError
-from ._item import format_timestamp
-from ._stream import Bounds, GlobalIndex, Group, read_stream
+from ._exceptions import ThrottledError, UnavailableError
+from ._position import format_timestamp, sort_key_of
+from ._stream import (
+    Bounds,
+    GlobalIndex,
+    Group,
+    OnInvalid,
+    check_on_invalid,
+    commits_in,
+    read_stream,
+)
+from ._validation import check_page_size, check_seconds
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
 
-    from types_aiobotocore_dynamodb import DynamoDBClient
-
     from ._commit import Commit
+    from ._transport import Transport
 
 __all__ = ["Subscription", "follow"]
 
@@ -45,25 +52,23 @@ _MAX_BACKOFF = 5.0
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """How a subscription reads: its settle time, poll interval, page size and group."""
+    """How a subscription reads.
+
+    Its settle time, poll interval, page size, group, and what it does at an item that is
+    not a commit.
+    """
 
     settle: float
     poll_interval: float
     page_size: int | None = None
     group: Group | None = None
+    on_invalid: OnInvalid = "raise"
 
     def __post_init__(self) -> None:
-        for name in ("settle", "poll_interval"):
-            value = getattr(self, name)
-            if (
-                not isinstance(value, int | float)
-                or isinstance(value, bool)
-                or not math.isfinite(value)
-                or value < 0
-            ):
-                raise InvalidArgumentError(f"{name} must be a finite number >= 0, not {value!r}")
-        if self.poll_interval == 0:
-            raise InvalidArgumentError("poll_interval must be above 0")
+        check_seconds(self.settle, "settle")
+        check_seconds(self.poll_interval, "poll_interval", allow_zero=False)
+        check_page_size(self.page_size)
+        check_on_invalid(self.on_invalid)
 
     def horizon_commit_id(self, now: int) -> str | None:
         """The highest commit id a round at ``now`` (epoch ms) may read; None: none yet."""
@@ -75,7 +80,7 @@ class Subscription:
 
 
 async def follow(
-    client: Callable[[], DynamoDBClient],
+    transport: Callable[[], Transport],
     index: GlobalIndex,
     now: Callable[[], int],
     subscription: Subscription,
@@ -84,23 +89,24 @@ async def follow(
     """Yield every commit from ``start`` on in stream order, then each new one, forever."""
     position = start.after
     failures = 0
-    group = subscription.group
+    group, on_invalid = subscription.group, subscription.on_invalid
     while True:
         found = False
         upper = subscription.horizon_commit_id(now())
         try:
             if upper is not None:
                 bounds = Bounds(start.from_commit_id, after=position, to_commit_id=upper)
-                stream = read_stream(client(), index, bounds, page_size=subscription.page_size)
+                stream = read_stream(transport(), index, bounds, page_size=subscription.page_size)
                 async with aclosing(stream):
                     async for batch in stream:
                         found = True
-                        for commit in batch:
-                            position = commit.sort_key
-                            if group is None or group.takes(commit):
-                                yield commit
+                        for commit in commits_in(batch, on_invalid, group):
+                            yield commit
+                        position = sort_key_of(batch[-1])
         except _RETRYABLE as exc:
-            failures += 1
+            # A round that delivered something before it failed made progress: back off as
+            # after a first failure, not ever longer.
+            failures = 1 if found else failures + 1
             delay = min(_MAX_BACKOFF, 0.1 * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311
             logger.warning(
                 "subscription paused %.2f s after %s (%s), attempt %d",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import TypeGuard
 
 from ._exceptions import InvalidArgumentError, InvalidCommitError
-from ._item import MAX_TIMESTAMP
+from ._position import MAX_TIMESTAMP
 
 __all__ = [
     "MAX_AGGREGATE_ID_BYTES",
@@ -15,6 +16,7 @@ __all__ = [
     "check_idempotency_key",
     "check_page_size",
     "check_positive",
+    "check_seconds",
     "check_version",
     "is_timestamp",
 ]
@@ -82,6 +84,20 @@ def check_positive(value: object, name: str) -> int:
     """``value`` if it is a positive int, else ``InvalidArgumentError``."""
     if not _is_int(value) or value < 1:
         raise InvalidArgumentError(f"{name} must be a positive int, not {value!r}")
+    return value
+
+
+def check_seconds(value: object, name: str, *, allow_zero: bool = True) -> float:
+    """``value`` if it is a finite number of seconds (above 0 unless ``allow_zero``)."""
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidArgumentError(f"{name} must be a finite number {bound}, not {value!r}")
     return value
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,11 @@ from servers import Dynalite, MotoServer, env_backends
 from aio_eventstore import EventStore
 
 if TYPE_CHECKING:
+    from collections import Counter
     from collections.abc import AsyncIterator, Callable, Iterator
+
+TRANSPORTS = ["direct", "botocore"]
+"""Both ways the store sends its reads and writes: the contract tests run on each."""
 
 T0 = 1_704_164_645_678
 """2024-01-02T03:04:05.678Z: the commit id 20240102030405678 of the seed's README."""
@@ -98,9 +101,31 @@ def table_name() -> str:
 
 
 @pytest.fixture
-async def store(backend: Backend, table_name: str) -> AsyncIterator[EventStore]:
+def index_shards() -> int:
+    """The index shards of ``store`` and ``make_store``'s stores.
+
+    A test module runs its tests under several with
+    ``pytestmark = pytest.mark.parametrize("index_shards", [1, 3])``.
+    """
+    return 1
+
+
+@pytest.fixture
+def transport() -> str:
+    """The transport of ``store`` and ``make_store``'s stores: the default, direct one.
+
+    The contract tests run under both with
+    ``pytestmark = pytest.mark.parametrize("transport", TRANSPORTS)``.
+    """
+    return "direct"
+
+
+@pytest.fixture
+async def store(
+    backend: Backend, table_name: str, index_shards: int, transport: str
+) -> AsyncIterator[EventStore]:
     """An open store on a new table of its own, deleted afterwards."""
-    async with backend.store(table_name) as store:
+    async with backend.store(table_name, index_shards=index_shards, transport=transport) as store:
         await store.create_table()
         try:
             yield store
@@ -109,11 +134,14 @@ async def store(backend: Backend, table_name: str) -> AsyncIterator[EventStore]:
 
 
 @pytest.fixture
-async def make_store(backend: Backend, store: EventStore) -> AsyncIterator[Callable[..., Any]]:
+async def make_store(
+    backend: Backend, store: EventStore, index_shards: int, transport: str
+) -> AsyncIterator[Callable[..., Any]]:
     """Open more stores on the table of ``store``, with other options (clock, shards, ...)."""
     async with AsyncExitStack() as stack:
 
         async def make(endpoint_url: str | None = None, **options: Any) -> EventStore:
+            options = {"index_shards": index_shards, "transport": transport, **options}
             other = backend.store(store.table_name, endpoint_url, **options)
             return await stack.enter_async_context(other)
 
@@ -129,21 +157,16 @@ async def proxy(backend: Backend) -> AsyncIterator[FaultProxy]:
 
 
 @pytest.fixture
-def sent(store: EventStore) -> Counter[str]:
-    """The HTTP requests ``store`` sends from now on, by operation (retries included)."""
-    counts: Counter[str] = Counter()
-    store.client.meta.events.register("before-send.dynamodb", _by_operation(counts))
-    return counts
+async def counted(make_store: Callable[..., Any], proxy: FaultProxy) -> EventStore:
+    """A store on the table of ``store`` whose requests pass a proxy that counts them."""
+    store: EventStore = await make_store(endpoint_url=proxy.url)
+    return store
 
 
-def _by_operation(counts: Counter[str]) -> Callable[..., None]:
-    def count(request: Any, **_: Any) -> None:
-        target = request.headers.get("X-Amz-Target", b"")
-        if isinstance(target, bytes):
-            target = target.decode()
-        counts[target.rpartition(".")[2]] += 1
-
-    return count
+@pytest.fixture
+def sent(counted: EventStore, proxy: FaultProxy) -> Counter[str]:  # noqa: ARG001 - its proxy's
+    """The HTTP requests ``counted`` sends from now on, by operation (retries included)."""
+    return proxy.requests
 
 
 async def raw_items(store: EventStore) -> list[dict[str, Any]]:

@@ -38,12 +38,21 @@ class Dynalite:
     start it again on the same port with the same data.
     """
 
-    def __init__(self, path: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        port: int | None = None,
+        *,
+        create_table_ms: int = 0,
+        update_table_ms: int = 0,
+    ) -> None:
         if not DYNALITE.exists():
             msg = f"dynalite is not installed at {DYNALITE}: run 'npm ci' in {ROOT}"
             raise RuntimeError(msg)
         self.path = path
         self.port = port or free_port()
+        # How long tables stay CREATING, and indexes being added stay CREATING.
+        self.delays = {"--createTableMs": create_table_ms, "--updateTableMs": update_table_ms}
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
         self.start()
@@ -54,7 +63,9 @@ class Dynalite:
             msg = "node is not on PATH: dynalite needs Node.js"
             raise RuntimeError(msg)
         command = [node, str(DYNALITE), "--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
+        command += ["--deleteTableMs", "0"]
+        for option, milliseconds in self.delays.items():
+            command += [option, str(milliseconds)]
         if self.path is not None:
             command += ["--path", str(self.path)]
         self._process = subprocess.Popen(  # noqa: S603 - a fixed command line

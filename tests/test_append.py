@@ -6,13 +6,16 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import T0, Backend, raw_items
+from conftest import T0, TRANSPORTS, Backend, raw_items
 
 from aio_eventstore import Commit, EventStore, StoreClosedError, VersionConflictError
 
 if TYPE_CHECKING:
     from collections import Counter
     from collections.abc import Callable
+
+# A contract test: it holds on either transport.
+pytestmark = pytest.mark.parametrize("transport", TRANSPORTS)
 
 
 def fixed(ms: int) -> Callable[[], int]:
@@ -48,8 +51,8 @@ async def test_append_stores_the_seed_item_format(make_store: Any) -> None:
     }
 
 
-async def test_append_sends_exactly_one_request(store: EventStore, sent: Counter[str]) -> None:
-    await store.append("agg-A", 0, [{"type": "created"}])
+async def test_append_sends_exactly_one_request(counted: EventStore, sent: Counter[str]) -> None:
+    await counted.append("agg-A", 0, [{"type": "created"}])
     assert sent == {"PutItem": 1}
 
 
@@ -65,12 +68,11 @@ async def test_append_at_a_taken_version_raises_version_conflict(store: EventSto
 
 
 async def test_a_conflict_costs_one_request_where_the_server_returns_the_old_item(
-    backend: Backend, store: EventStore, sent: Counter[str]
+    backend: Backend, store: EventStore, counted: EventStore, sent: Counter[str]
 ) -> None:
     await store.append("agg-A", 0, [1])
-    sent.clear()
     with pytest.raises(VersionConflictError):
-        await store.append("agg-A", 0, [2])
+        await counted.append("agg-A", 0, [2])
     expected = {"PutItem": 1} if backend.has_all_old else {"PutItem": 1, "GetItem": 1}
     assert sent == expected
 
@@ -148,8 +150,10 @@ async def test_tuples_are_stored_as_json_arrays(store: EventStore) -> None:
     assert commit.events == [{"point": [1, 2]}]
 
 
-async def test_a_closed_store_refuses_to_append(backend: Backend, table_name: str) -> None:
-    store = backend.store(table_name)
+async def test_a_closed_store_refuses_to_append(
+    backend: Backend, table_name: str, transport: str
+) -> None:
+    store = backend.store(table_name, transport=transport)
     with pytest.raises(StoreClosedError):
         await store.append("agg-A", 0, [1])
     async with store:

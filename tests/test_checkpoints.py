@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import T0, raw_items
+from conftest import T0, TRANSPORTS, raw_items
 
-from aio_eventstore import EventStore, InvalidArgumentError, InvalidPositionError
+from aio_eventstore import (
+    EventStore,
+    InvalidArgumentError,
+    InvalidPositionError,
+    SerializationError,
+)
+from aio_eventstore._keyspace import checkpoint_key
+
+# A contract test: it holds on either transport.
+pytestmark = pytest.mark.parametrize("transport", TRANSPORTS)
 
 
 async def test_a_new_checkpoint_loads_as_none(store: EventStore) -> None:
@@ -75,3 +84,28 @@ async def test_a_checkpoint_refuses_a_bad_position(store: EventStore) -> None:
 def test_a_checkpoint_refuses_a_bad_name(store: EventStore, name: Any) -> None:
     with pytest.raises(InvalidArgumentError):
         store.checkpoint(name)
+
+
+def test_a_checkpoint_refuses_a_name_utf8_cannot_encode(store: EventStore) -> None:
+    with pytest.raises(InvalidArgumentError):
+        store.checkpoint("lone \udc80 surrogate")
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {},
+        {"checkpointCommitId": {"S": "20240102030405678:agg-A"}},
+        {"checkpointCommitId": {"N": "1"}, "checkpointVersion": {"N": "0"}},
+        {"checkpointCommitId": {"S": "not a commit id"}, "checkpointVersion": {"N": "0"}},
+        {"checkpointCommitId": {"S": "20240102030405678:agg-A"}, "checkpointVersion": {"N": "-2"}},
+    ],
+    ids=["empty", "no-version", "number-id", "bad-id", "negative-version"],
+)
+async def test_a_malformed_checkpoint_item_loads_as_a_typed_error(
+    store: EventStore, attributes: dict[str, Any]
+) -> None:
+    key = checkpoint_key("projector")
+    await store.client.put_item(TableName=store.table_name, Item={**key, **attributes})
+    with pytest.raises(SerializationError, match="projector"):
+        await store.checkpoint("projector").load()

@@ -10,6 +10,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import signal
 import sys
 from dataclasses import dataclass
@@ -17,15 +18,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import Backend, new_table_name, raw_items
+from conftest import T0, Backend, new_table_name, raw_items
 from servers import env_backends, free_port
 
 from aio_eventstore import Commit, EventStore, TableNotFoundError
-from aio_eventstore._cli import COMMANDS, EXIT_MEANINGS, Exit, build_parser, json_line
-from aio_eventstore._progress import Progress
+from aio_eventstore._cli._backup import SHARDS_PROBED
+from aio_eventstore._cli._exit import EXIT_MEANINGS, Exit
+from aio_eventstore._cli._jsonlines import json_line
+from aio_eventstore._cli._parser import COMMANDS, build_parser
+from aio_eventstore._cli._progress import Progress
+from aio_eventstore._shards import index_key, index_keys
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from faultproxy import FaultProxy
 
 SCRIPT = Path(sys.executable).parent / "aio-eventstore"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
@@ -139,6 +146,11 @@ async def other_store(backend: Backend) -> AsyncIterator[EventStore]:
             await other.delete_table()
 
 
+OLD_BACKUP = b'{"an": "older backup"}\n' * 3
+# Export first checks for commits in other shards: a Query per shard key it does not read.
+EXPORT_PROBES = SHARDS_PROBED - 1
+
+
 async def write_commits(store: EventStore) -> list[Commit]:
     """Commits of three aggregates, in the order scan returns them."""
     return [
@@ -147,6 +159,42 @@ async def write_commits(store: EventStore) -> list[Commit]:
         await store.append("agg-2", 0, [1, 2.5, None, "✓"]),
         await store.append("agg-2", 1, [{"nested": {"list": [True, False]}}]),
     ]
+
+
+def through_proxy(cli: Cli, proxy: FaultProxy) -> Cli:
+    """The same command, sending its requests through ``proxy``."""
+    return Cli(cli.env, [*cli.options, "--endpoint-url", proxy.url])
+
+
+def files_in(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir())
+
+
+def without_idempotency_keys(items: list[dict[str, Any]]) -> list[str]:
+    """The raw items as sorted JSON texts, without the idempotency key that import sets anew."""
+    return sorted(
+        json.dumps({name: value for name, value in item.items() if name != "idempotencyKey"})
+        for item in items
+    )
+
+
+async def has_seen(proxy: FaultProxy, operation: str, count: int) -> bool:
+    return proxy.requests[operation] >= count
+
+
+async def stored_count(store: EventStore, count: int) -> bool:
+    return len(await raw_items(store)) >= count
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> bool:
+    """Whether ``check`` comes true within ``timeout`` seconds, asking every 50 ms."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 # Tables
@@ -355,21 +403,134 @@ async def test_a_closed_stdout_exits_141_quietly(cli: Cli, store: EventStore) ->
 # Export and import
 
 
-async def test_export_then_import_into_a_fresh_table_reproduces_every_commit(
+async def test_export_then_import_into_a_fresh_table_reproduces_every_item(
     cli: Cli, store: EventStore, other_store: EventStore, tmp_path: Path
 ) -> None:
     commits = await write_commits(store)
+    # JSON that Python's == cannot tell apart: True == 1 == 1.0, False == 0.
+    commits.append(await store.append("agg-3", 0, [True, 1, 1.0, 0, False, {"ü": {"ß": "✓"}}]))
     path = tmp_path / "commits.jsonl"
+    path.write_bytes(b"an older, longer backup\n" * 100)
+    path.chmod(0o640)
     exported = await cli("export", str(path))
     assert exported.status == Exit.OK, exported.stderr
     assert f"exported {len(commits)} commits" in exported.stderr
     assert exported.stdout == ""
     assert "\r" not in exported.stderr  # no progress bar: stderr is not a terminal
+    assert path.stat().st_mode & 0o777 == 0o640  # replaced, keeping the old file's permissions
     into_other = ["--table", other_store.table_name, "--index", other_store.index_name]
     imported = await cli(*into_other, "import", str(path))
     assert imported.status == Exit.OK, imported.stderr
     assert f"{len(commits)} written, 0 already present" in imported.stderr
-    assert [c async for c in other_store.scan()] == commits
+    assert without_idempotency_keys(await raw_items(other_store)) == without_idempotency_keys(
+        await raw_items(store)
+    )
+
+
+@on_one_backend
+async def test_an_export_that_fails_at_once_leaves_the_old_file_as_it_was(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "commits.jsonl"
+    path.write_bytes(OLD_BACKUP)
+    run = await cli("export", str(path))  # the test's table was never created
+    assert run.status == Exit.TABLE_NOT_FOUND, run.stderr
+    assert path.read_bytes() == OLD_BACKUP
+    assert files_in(tmp_path) == [path.name]  # no temporary file left behind
+
+
+@on_one_backend
+async def test_an_export_that_fails_midway_leaves_the_old_file_as_it_was(
+    cli: Cli, store: EventStore, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    commits = await write_commits(store)
+    path = tmp_path / "commits.jsonl"
+    path.write_bytes(OLD_BACKUP)
+    # The check for other shards and the first pages, of one commit each, pass; every
+    # later Query fails, retries included.
+    proxy.add("delay", operation="Query", times=EXPORT_PROBES + len(commits) - 1)
+    proxy.add("error", operation="Query", code="InternalServerError", status=500)
+    run = await through_proxy(cli, proxy)("export", "--page-size", "1", str(path))
+    assert run.status == Exit.UNAVAILABLE, run.stderr
+    assert path.read_bytes() == OLD_BACKUP
+    assert files_in(tmp_path) == [path.name]  # no temporary file left behind
+    stopped = re.search(r"export stopped after (\d+) commits: \S+ is unchanged", run.stderr)
+    assert stopped, run.stderr
+    assert 0 < int(stopped[1]) < len(commits)  # it failed midway through the temporary file
+
+
+@on_one_backend
+async def test_an_interrupted_export_leaves_the_old_file_as_it_was(
+    cli: Cli, store: EventStore, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    await write_commits(store)
+    path = tmp_path / "commits.jsonl"
+    path.write_bytes(OLD_BACKUP)
+    # The check for other shards and the first page pass; the next page hangs.
+    passing = EXPORT_PROBES + 1
+    proxy.add("delay", operation="Query", times=passing)
+    proxy.add("delay", operation="Query", seconds=3)
+    process = await through_proxy(cli, proxy).start("export", "--page-size", "1", str(path))
+    try:
+        assert await eventually(lambda: has_seen(proxy, "Query", passing + 1))
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == Exit.INTERRUPTED, stderr
+        assert path.read_bytes() == OLD_BACKUP
+        assert files_in(tmp_path) == [path.name]
+        assert re.search(
+            rf"export stopped after \d+ commits: {re.escape(str(path))} is unchanged",
+            stderr.decode(),
+        )
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_export_refuses_a_table_with_commits_in_shards_it_would_not_read(
+    cli: Cli, make_store: Callable[..., Any], tmp_path: Path
+) -> None:
+    sharded = await make_store(index_shards=4)
+    commits = [await sharded.append(f"agg-{n}", 0, [n]) for n in range(8)]
+    highest = max(index_keys(4).index(index_key(c.aggregate_id, 4)) for c in commits)
+    assert highest > 0  # some commits are under keys that one shard does not read
+    path = tmp_path / "commits.jsonl"
+    path.write_bytes(OLD_BACKUP)
+    refused = await cli("export", str(path))
+    assert refused.status == Exit.USAGE, refused.stderr
+    assert refused.failed_cleanly
+    assert f"--index-shards N (at least {highest + 1})" in refused.stderr
+    assert path.read_bytes() == OLD_BACKUP
+    exported = await cli("--index-shards", "4", "export", str(path))
+    assert exported.status == Exit.OK, exported.stderr
+    in_order = sorted(commits, key=lambda c: c.sort_key)
+    assert path.read_bytes() == b"".join(json_line(commit) for commit in in_order)
+
+
+@on_one_backend
+async def test_import_writes_the_lines_it_has_while_stdin_waits_for_more(
+    cli: Cli, store: EventStore
+) -> None:
+    lines = [
+        json_line(Commit(f"20240102030405678:agg-{n}", T0, f"agg-{n}", 0, [n])) for n in range(5)
+    ]
+    process = await cli.start("import", "-")
+    assert process.stdin is not None
+    try:
+        # A producer that pauses: three lines, then nothing until the first commits are stored.
+        process.stdin.writelines(lines[:3])
+        await process.stdin.drain()
+        assert await eventually(lambda: stored_count(store, 3))
+        assert process.returncode is None  # still reading stdin
+        _, stderr = await asyncio.wait_for(process.communicate(b"".join(lines[3:])), 60)
+        assert process.returncode == Exit.OK, stderr
+        assert b"5 written, 0 already present" in stderr
+        assert len(await raw_items(store)) == 5
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 @on_one_backend
@@ -462,6 +623,24 @@ async def test_missing_credentials_exit_7(offline_cli: Cli) -> None:
     assert run.status == Exit.ACCESS_DENIED, run.stderr
     assert run.failed_cleanly
     assert "credentials" in run.stderr
+
+
+async def test_an_sso_profile_without_a_login_exits_7(offline_cli: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile sso]\n"
+        "sso_start_url = https://example.awsapps.com/start\n"
+        "sso_region = us-east-1\n"
+        "sso_account_id = 123456789012\n"
+        "sso_role_name = Reader\n"
+        "region = us-east-1\n"
+    )
+    # No token in the SSO cache (under an empty home): the person must 'aws sso login'.
+    env = aws_env(AWS_CONFIG_FILE=str(config), AWS_PROFILE="sso", HOME=str(tmp_path))
+    run = await Cli(env, offline_cli.options)("latest", "agg-A")
+    assert run.status == Exit.ACCESS_DENIED, run.stderr
+    assert run.failed_cleanly
+    assert "SSO" in run.stderr
 
 
 # The command itself

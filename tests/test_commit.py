@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from aio_eventstore import Commit, InvalidPositionError, SerializationError
-from aio_eventstore._commit import parse_position
 from aio_eventstore._events import decode_events, encode_events
-from aio_eventstore._item import format_commit_id, item_size
+from aio_eventstore._item import item_size
+from aio_eventstore._position import format_commit_id, parse_position
 from aio_eventstore._shards import index_key, index_keys, stable_hash
 
 

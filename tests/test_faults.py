@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from botocore.config import Config
-from conftest import raw_items
+from conftest import T0, Clock, raw_items
 
 from aio_eventstore import (
     AccessDeniedError,
@@ -32,6 +32,9 @@ T = TypeVar("T")
 
 WRITERS = 16
 COMMITS_EACH = 10
+
+# Every guarantee here holds with the global index in one shard and in several.
+pytestmark = pytest.mark.parametrize("index_shards", [1, 3])
 
 
 async def until_answered(call: Callable[[], Awaitable[T]]) -> T:
@@ -136,3 +139,29 @@ async def test_reset_connections_are_retried_transparently(
     commit = await proxied.append("agg-A", 0, [1])
     assert proxy.injected["reset"] == 2
     assert await store.query("agg-A") == [commit]
+
+
+async def test_a_subscription_waits_out_throttling_and_server_errors(
+    store: EventStore, make_store: Any, proxy: FaultProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    writer = await make_store(clock=clock)
+    written = []
+    for n in range(20):
+        clock.now = T0 + n
+        written.append(await writer.append(f"agg-{n % 7}", n // 7, [n]))
+    clock.now += 60_000
+    # One attempt per request: every fault reaches the subscription itself.
+    config = Config(retries={"mode": "standard", "total_max_attempts": 1})
+    reader = await make_store(endpoint_url=proxy.url, clock=clock, config=config)
+    proxy.add("error", operation="Query", probability=0.15)
+    proxy.add("error", operation="Query", probability=0.05, code="InternalServerError", status=500)
+    delivered: list[Commit] = []
+    with caplog.at_level("WARNING", logger="aio_eventstore"):
+        async for commit in reader.subscribe(settle=0, poll_interval=0.01, page_size=1):
+            delivered.append(commit)
+            if len(delivered) == len(written):
+                break
+    assert proxy.injected["error"] >= 1
+    assert "subscription paused" in caplog.text
+    assert delivered == [c async for c in store.scan()]

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
 import pytest
-from conftest import raw_items
+from conftest import TRANSPORTS, raw_items
 
 from aio_eventstore import Commit, EventStore, InvalidCommitError, VersionConflictError
+
+if TYPE_CHECKING:
+    from faultproxy import FaultProxy
+
+# A contract test: it holds on either transport.
+pytestmark = pytest.mark.parametrize("transport", TRANSPORTS)
+
 
 EXPORTED = Commit("20240102030405678:agg-A", 1_704_164_645_678, "agg-A", 3, [{"n": 1}])
 
@@ -44,3 +54,34 @@ async def test_an_inconsistent_commit_is_refused(store: EventStore, commit: Comm
     with pytest.raises(InvalidCommitError):
         await store.import_commit(commit)
     assert await raw_items(store) == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "imported"),
+    [
+        ([1], [True]),
+        ([1.0], [True]),
+        ([0], [False]),
+        ([{"n": 1.0}], [{"n": 1}]),
+        ([{"n": 1, "m": 2}], [{"m": 2, "n": 1}]),
+    ],
+    ids=["int-for-bool", "float-for-bool", "zero-for-false", "float-for-int", "key-order"],
+)
+async def test_an_import_whose_events_differ_only_in_json_text_is_a_conflict(
+    store: EventStore, stored: list[Any], imported: list[Any]
+) -> None:
+    await store.import_commit(dataclasses.replace(EXPORTED, events=stored))
+    with pytest.raises(VersionConflictError):
+        await store.import_commit(dataclasses.replace(EXPORTED, events=imported))
+    assert len(await raw_items(store)) == 1
+
+
+async def test_an_import_whose_answer_was_lost_reports_written(
+    store: EventStore, make_store: Any, proxy: FaultProxy
+) -> None:
+    proxied = await make_store(endpoint_url=proxy.url)
+    proxy.add("lose_response", operation="PutItem", times=1)
+    assert await proxied.import_commit(EXPORTED) is True
+    assert proxy.requests["PutItem"] == 2  # the lost try, and the retry that found it
+    assert await store.query("agg-A") == [EXPORTED]
+    assert await proxied.import_commit(EXPORTED) is False  # a later, separate import

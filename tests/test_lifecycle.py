@@ -104,3 +104,16 @@ def test_a_bad_table_name_is_refused(name: object) -> None:
 def test_a_bad_shard_count_is_refused(shards: object) -> None:
     with pytest.raises(InvalidArgumentError):
         EventStore(index_shards=shards)  # type: ignore[arg-type]
+
+
+async def test_a_close_racing_an_open_leaves_no_client_behind(
+    backend: Backend, table_name: str
+) -> None:
+    store = backend.store(table_name)
+    opening = asyncio.ensure_future(store.open())
+    await asyncio.sleep(0)  # the open is under way, its client not yet made
+    await store.close()
+    await opening
+    with pytest.raises(StoreClosedError):
+        _ = store.client
+    await store.close()

@@ -11,12 +11,15 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import raw_items
+from conftest import T0, TRANSPORTS, Clock, raw_items
 
 from aio_eventstore import Commit, EventStore, UnavailableError, VersionConflictError
 
 if TYPE_CHECKING:
     from faultproxy import FaultProxy
+
+# A contract test: it holds on either transport.
+pytestmark = pytest.mark.parametrize("transport", TRANSPORTS)
 
 
 def by_position(commit: Commit) -> str:
@@ -77,3 +80,23 @@ async def test_concurrent_appends_with_lost_responses_land_exactly_once(
     stored = [commit async for commit in store.scan()]
     assert sorted(stored, key=by_position) == sorted(acknowledged, key=by_position)
     assert len(await raw_items(store)) == 40
+
+
+async def test_repeating_an_append_after_a_lost_answer_returns_the_stored_commit(
+    store: EventStore, make_store: Any, proxy: FaultProxy
+) -> None:
+    clock = Clock()
+    proxied: EventStore = await make_store(endpoint_url=proxy.url, clock=clock)
+    # The first try lands but its answer is lost; every retry then fails, until the store
+    # gives up and the caller sees UnavailableError: whether it landed is unknown.
+    proxy.add("lose_response", operation="PutItem", times=1)
+    proxy.add("error", operation="PutItem", code="InternalServerError", status=500)
+    with pytest.raises(UnavailableError):
+        await proxied.append("agg-A", 0, [{"n": 1}], idempotency_key="order-42")
+    proxy.clear()
+    clock.now += 5_000  # the caller repeats a while later, as the docs say to
+    commit = await proxied.append("agg-A", 0, [{"n": 1}], idempotency_key="order-42")
+    [stored] = await store.query("agg-A")
+    assert commit == stored
+    assert commit.committed_at == T0  # the first try's stamp, not the repeat's
+    assert len(await raw_items(store)) == 1

@@ -1,4 +1,4 @@
-"""``python -m aio_eventstore demo``: the main job, on an embedded moto server.
+"""The ``demo`` command: the main job, on an embedded moto server.
 
 The walk-through of dynamodb-event-store's README: append commits, lose a race to a version
 conflict, query one aggregate, scan every commit. No AWS account and no network: moto's
@@ -11,16 +11,32 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from ._exceptions import VersionConflictError
-from ._store import EventStore
+from aio_eventstore._exceptions import VersionConflictError
+from aio_eventstore._store import EventStore
+
+from ._command import CommandGroup
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable
 
-__all__ = ["run_demo"]
+__all__ = ["commands", "run_demo"]
+
+commands = CommandGroup()
 
 JOHN = "00000000-0000-0000-0000-000000000000"
 JANE = "11111111-1111-1111-1111-111111111111"
+
+
+@commands.command("demo")
+async def demo(_arguments: argparse.Namespace) -> None:
+    """Walk through the main job on an embedded moto server.
+
+    Append, lose a race to a version conflict, query and scan, on a moto
+    server started in this process: no AWS account, no network. Needs moto:
+    pip install 'aio-eventstore[demo]'.
+    """
+    await run_demo()
 
 
 async def run_demo(echo: Callable[[str], None] = print) -> None:
