@@ -22,6 +22,7 @@ from ._exceptions import (
     VersionConflictError,
     VersionGapError,
 )
+from ._groups import GroupStatus, PartitionStatus
 from ._snapshots import Snapshot
 from ._store import DEFAULT_INDEX_NAME, DEFAULT_TABLE_NAME, EventStore
 
@@ -34,9 +35,11 @@ __all__ = [
     "CommitTooLargeError",
     "EventStore",
     "EventStoreError",
+    "GroupStatus",
     "InvalidArgumentError",
     "InvalidCommitError",
     "InvalidPositionError",
+    "PartitionStatus",
     "SerializationError",
     "Snapshot",
     "SnapshotTooLargeError",

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING
 from ._exceptions import SerializationError
 from ._keyspace import checkpoint_key
 from ._position import COMMIT_ID_PATTERN, format_position, parse_position
+from ._telemetry import NO_TELEMETRY
 from ._transport import ConditionFailedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ._item import Item
+    from ._telemetry import NoTelemetry, Telemetry
     from ._transport import Transport
 
 __all__ = ["Checkpoint"]
@@ -56,12 +58,14 @@ class Checkpoint:
         table_name: str,
         transport: Callable[[], Transport],
         clock: Callable[[], int],
+        telemetry: Telemetry | NoTelemetry = NO_TELEMETRY,
     ) -> None:
         self._key = checkpoint_key(name)
         self.name = name
         self._table_name = table_name
         self._transport = transport
         self._clock = clock
+        self._telemetry = telemetry
 
     def __repr__(self) -> str:
         return f"<Checkpoint {self.name!r}>"
@@ -96,11 +100,12 @@ class Checkpoint:
                 ":t": {"N": str(self._clock())},
             },
         }
-        try:
-            await self._transport().call("UpdateItem", request)
-        except ConditionFailedError:
-            return False
-        return True
+        with self._telemetry.operation("checkpoint save"):
+            try:
+                await self._transport().call("UpdateItem", request)
+            except ConditionFailedError:
+                return False
+            return True
 
     async def delete(self) -> None:
         """Forget the checkpoint: the next ``load`` returns ``None``."""

@@ -14,12 +14,16 @@ tells a retried append that found its own commit apart from a real conflict.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from ._commit import Commit
 from ._events import decode_events
 from ._exceptions import SerializationError
 from ._position import SortKey, format_position
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "AGGREGATE_ID_ATTRIBUTE",
@@ -31,6 +35,7 @@ __all__ = [
     "VERSION_ATTRIBUTE",
     "Item",
     "decode_item",
+    "decoder",
     "encode_item",
     "idempotency_key_of",
     "item_size",
@@ -88,6 +93,26 @@ def decode_item(item: Item) -> Commit:
             f"not a commit's item ({reason}; attributes {sorted(item)})",
             position=None if (key := sort_key_of_item(item)) is None else format_position(*key),
         ) from exc
+
+
+def decoder(upcast: Callable[[Any], Any] | None) -> Callable[[Item], Commit]:
+    """:func:`decode_item`, then ``upcast`` applied to every event of the commit."""
+    if upcast is None:
+        return decode_item
+
+    def decode_and_upcast(item: Item) -> Commit:
+        commit = decode_item(item)
+        try:
+            events = [upcast(event) for event in commit.events]
+        except Exception as exc:
+            # Named by its type and place only: its message may quote the event.
+            raise SerializationError(
+                f"upcast raised {type(exc).__name__} on a commit's events",
+                position=commit.position,
+            ) from exc
+        return replace(commit, events=events)
+
+    return decode_and_upcast
 
 
 def _commit_version(item: Item) -> int:

@@ -53,8 +53,13 @@ class Snapshot:
     taken_at: int
 
 
-async def save_snapshot(transport: Transport, table_name: str, snapshot: Snapshot) -> bool:
+async def save_snapshot(
+    transport: Transport, table_name: str, snapshot: Snapshot, *, verified: bool = False
+) -> bool:
     """Store ``snapshot`` unless a snapshot as new or newer is stored; True if stored.
+
+    ``verified``: the caller knows that the aggregate has the snapshot's version (it just
+    wrote it), so it is not read first.
 
     Raises:
         SerializationError: the state is not JSON.
@@ -71,6 +76,24 @@ async def save_snapshot(transport: Transport, table_name: str, snapshot: Snapsho
     size = item_size(item)
     if size > MAX_ITEM_BYTES:
         raise SnapshotTooLargeError(size, MAX_ITEM_BYTES)
+    if not verified:
+        await _check_version_exists(transport, table_name, aggregate_id, version)
+    request = {
+        "TableName": table_name,
+        "Item": item,
+        "ConditionExpression": _NEWER,
+        "ExpressionAttributeValues": {":v": {"N": str(version)}},
+    }
+    try:
+        await transport.call("PutItem", request)
+    except ConditionFailedError:
+        return False
+    return True
+
+
+async def _check_version_exists(
+    transport: Transport, table_name: str, aggregate_id: str, version: int
+) -> None:
     commit = await transport.call(
         "GetItem",
         {
@@ -87,17 +110,6 @@ async def save_snapshot(transport: Transport, table_name: str, snapshot: Snapsho
         raise InvalidArgumentError(
             f"aggregate {aggregate_id!r} has no version {version}: a snapshot is of a stored one"
         )
-    request = {
-        "TableName": table_name,
-        "Item": item,
-        "ConditionExpression": _NEWER,
-        "ExpressionAttributeValues": {":v": {"N": str(version)}},
-    }
-    try:
-        await transport.call("PutItem", request)
-    except ConditionFailedError:
-        return False
-    return True
 
 
 async def load_snapshot(

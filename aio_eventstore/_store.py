@@ -1,50 +1,42 @@
-"""The event store: commits of event-sourced aggregates in one DynamoDB table."""
+"""The event store: commits of event-sourced aggregates in one DynamoDB table.
+
+The store is the public face; the work lives in modules of its own: writing in ``_writer``,
+snapshots in ``_snapshots``, the decide-then-append loop in ``_decider``, the global stream
+in ``_stream`` and ``_subscription``, the wire in ``_transport``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
-import uuid
+import weakref
 from contextlib import AsyncExitStack, aclosing
-from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from ._checkpoint import Checkpoint
 from ._client import TRANSPORTS, TransportName, connect
 from ._clock import CommitClock
-from ._commit import Commit
-from ._events import encode_events
+from ._decider import transact
 from ._exceptions import (
-    CommitTooLargeError,
     InvalidArgumentError,
-    InvalidCommitError,
-    SerializationError,
     StoreClosedError,
     TableExistsError,
     TableNotFoundError,
     TableNotReadyError,
-    VersionConflictError,
 )
-from ._item import (
-    AGGREGATE_ID_ATTRIBUTE,
-    EVENTS_ATTRIBUTE,
-    MAX_ITEM_BYTES,
-    VERSION_ATTRIBUTE,
-    Item,
-    decode_item,
-    encode_item,
-    idempotency_key_of,
-    item_size,
-)
+from ._groups import GroupStatus, Member, check_group_settings, group_status, member_name
+from ._item import AGGREGATE_ID_ATTRIBUTE, VERSION_ATTRIBUTE, decoder
+from ._leases import Leases
 from ._pages import query_pages
-from ._position import format_commit_id, parse_position
+from ._position import parse_position
 from ._schema import check_schema, statuses, table_definition
-from ._shards import index_key, index_keys
+from ._shards import index_keys
+from ._snapshots import Snapshot, load_snapshot, save_snapshot
 from ._stream import (
     Bounds,
     GlobalIndex,
@@ -56,9 +48,10 @@ from ._stream import (
     read_stream,
 )
 from ._subscription import Subscription, follow
+from ._telemetry import reporting_lag, telemetry
 from ._transport import (
     BotocoreTransport,
-    ConditionFailedError,
+    DirectTransport,
     Request,
     Transport,
     error_code,
@@ -67,23 +60,26 @@ from ._transport import (
 from ._validation import (
     check_aggregate_id,
     check_group,
-    check_idempotency_key,
     check_page_size,
     check_positive,
     check_seconds,
     check_version,
-    is_timestamp,
 )
+from ._writer import Writer
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
     from types import TracebackType
 
     from botocore.config import Config
     from types_aiobotocore_dynamodb import DynamoDBClient
     from typing_extensions import Self
 
+    from ._commit import Commit
+
 __all__ = ["DEFAULT_INDEX_NAME", "DEFAULT_TABLE_NAME", "EventStore"]
+
+S = TypeVar("S")
 
 DEFAULT_TABLE_NAME = "commitsByAggregateIdAndVersion"
 DEFAULT_INDEX_NAME = "commitsByCommitId"
@@ -91,14 +87,10 @@ DEFAULT_INDEX_NAME = "commitsByCommitId"
 TABLE_TIMEOUT = 300.0
 """Seconds ``create_table`` and ``delete_table`` wait for the table by default."""
 
-LATE_APPEND_SECONDS = 1.0
-"""An append slower than this is logged: a subscriber's settle must cover it."""
-
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 # A table or index being updated (capacity, streams, settings) serves reads and writes as
 # usual; one being created (an index backfilling) does not.
 _USABLE = frozenset({"ACTIVE", "UPDATING"})
-_NEW_VERSION = f"attribute_not_exists({VERSION_ATTRIBUTE})"
 _AGGREGATE_FROM_VERSION = f"{AGGREGATE_ID_ATTRIBUTE} = :a AND {VERSION_ATTRIBUTE} >= :v"
 
 logger = logging.getLogger("aio_eventstore")
@@ -133,6 +125,24 @@ class EventStore:
             third of botocore's CPU; each retried append is stamped afresh. ``"botocore"``
             sends them through the aiobotocore client, for applications that hook or
             instrument botocore. A store given ``client=`` always sends through it.
+        contiguous: write version ``n > 0`` of an aggregate only if it has version
+            ``n - 1``, checked in the same request (``VersionGapError`` otherwise). Such an
+            append is a transaction: twice the write units, and a server with transactions
+            (DynamoDB; not dynalite). ``False``, the default, is the JS library's behaviour.
+        upcast: a function applied to every event read (by ``query``, ``latest``, ``scan``,
+            ``subscribe``, ``transact``, and in a conflict's stored commit), never to what
+            is written: how old event shapes meet new code. An exception it raises becomes
+            a ``SerializationError`` of the commit.
+        tracer_provider: an OpenTelemetry ``TracerProvider`` for the store's spans; else
+            the global one. Needs the ``otel`` extra (``opentelemetry-api``), without which
+            the store reports nothing.
+        meter_provider: an OpenTelemetry ``MeterProvider`` for its metrics; else the global
+            one.
+        trace_aggregate_ids: put aggregate ids into span attributes
+            (``aio_eventstore.aggregate_id``). Off by default: ids often name people.
+            Events never go into telemetry.
+        consumed_capacity: ask DynamoDB for the capacity units each request consumes
+            (``ReturnConsumedCapacity``), and record them as metrics and span attributes.
     """
 
     def __init__(
@@ -151,6 +161,12 @@ class EventStore:
         clock: Callable[[], int] | None = None,
         index_shards: int = 1,
         transport: TransportName = "direct",
+        contiguous: bool = False,
+        upcast: Callable[[Any], Any] | None = None,
+        tracer_provider: Any = None,  # noqa: ANN401 - OpenTelemetry's, an optional dependency
+        meter_provider: Any = None,  # noqa: ANN401 - the same
+        trace_aggregate_ids: bool = False,
+        consumed_capacity: bool = False,
     ) -> None:
         for what, name in (("table_name", table_name), ("index_name", index_name)):
             if not isinstance(name, str) or _TABLE_NAME.fullmatch(name) is None:
@@ -165,6 +181,19 @@ class EventStore:
                 f"transport must be 'direct' or 'botocore', not {transport!r}"
             )
         self._transport_name: TransportName = transport
+        if not isinstance(contiguous, bool):
+            raise InvalidArgumentError(f"contiguous must be a bool, not {contiguous!r}")
+        if upcast is not None and not callable(upcast):
+            raise InvalidArgumentError(f"upcast must be a function, not {upcast!r}")
+        self.contiguous = contiguous
+        self._decode = decoder(upcast)
+        self._telemetry = telemetry(
+            table_name,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            trace_aggregate_ids=trace_aggregate_ids,
+            consumed_capacity=consumed_capacity,
+        )
         self._client_args = {
             "region_name": region_name,
             "endpoint_url": endpoint_url,
@@ -180,9 +209,21 @@ class EventStore:
         self._transport: Transport | None = None
         self._stack: AsyncExitStack | None = None
         self._lifetime = asyncio.Lock()
+        # The group members reading now: closing the store closes them first, so that they
+        # save their checkpoints and release their leases while it can still send.
+        self._members: weakref.WeakSet[AsyncGenerator[Commit, None]] = weakref.WeakSet()
         self._index = GlobalIndex(table_name, index_name, index_keys(index_shards))
+        self._writer = Writer(
+            table_name,
+            self.index_shards,
+            self._clock,
+            lambda: self.transport,
+            contiguous,
+            self._decode,
+        )
         if client is not None:
-            self._client, self._transport = client, BotocoreTransport(client)
+            self._client = client
+            self._transport = self._observed(BotocoreTransport(client), client)
 
     def __repr__(self) -> str:
         state = "open" if self._client is not None else "closed"
@@ -208,7 +249,18 @@ class EventStore:
             except BaseException:
                 await stack.aclose()
                 raise
-            self._client, self._transport, self._stack = client, transport, stack
+            self._client, self._stack = client, stack
+            self._transport = self._observed(transport, client)
+
+    def _observed(self, transport: Transport, client: DynamoDBClient) -> Transport:
+        """``transport``, reporting to the store's telemetry."""
+        telemetry = self._telemetry
+        if not telemetry.enabled:
+            return transport
+        telemetry.connected(client.meta.region_name, client.meta.endpoint_url)
+        if isinstance(transport, DirectTransport):
+            transport.on_retry = telemetry.retried
+        return telemetry.transport(transport)
 
     async def close(self) -> None:
         """Close the client the store opened (never a given one). Safe to call twice.
@@ -220,6 +272,12 @@ class EventStore:
 
     async def _close(self) -> None:
         async with self._lifetime:
+            for member in list(self._members):
+                # A `break` in `async with store:` leaves the member's generator to be
+                # closed later, when the store could send nothing. One being read right
+                # now cannot be closed here: its reader meets the closed store instead.
+                with contextlib.suppress(RuntimeError):
+                    await member.aclose()
             stack, self._stack = self._stack, None
             if self._given_client is None:
                 self._client, self._transport = None, None
@@ -347,8 +405,10 @@ class EventStore:
     ) -> Commit:
         """Append events to an aggregate as one commit at ``version``, atomically.
 
-        One conditional PutItem. A retry that finds the commit it wrote itself (the first try
-        landed, its answer was lost) returns that commit rather than a false conflict.
+        One conditional PutItem (with ``contiguous=True`` and a version above 0, one
+        transaction: the Put and a check that the version before exists). A retry that finds
+        the commit it wrote itself (the first try landed, its answer was lost) returns that
+        commit rather than a false conflict.
 
         Args:
             aggregate_id: the aggregate; a non-empty str of at most 1,006 UTF-8 bytes.
@@ -362,31 +422,61 @@ class EventStore:
             The stored commit (the first try's, when an idempotent retry found it).
 
         Raises:
-            VersionConflictError: the aggregate already has a commit at ``version``.
+            VersionConflictError: the aggregate already has a commit at ``version``;
+                ``VersionGapError`` if, with ``contiguous=True``, it lacks ``version - 1``.
             InvalidCommitError: a bad argument; ``CommitTooLargeError`` for one over 400 KB.
             SerializationError: events that are not JSON.
         """
-        events_json = _check_commit(aggregate_id, version, events)
-        key = (
-            uuid.uuid4().hex if idempotency_key is None else check_idempotency_key(idempotency_key)
-        )
-        attempt = _Append(self, aggregate_id, version, list(events), events_json, key)
-        try:
-            await self.transport.call("PutItem", attempt.request)
-        except ConditionFailedError as failed:
-            stored = await self._stored(aggregate_id, version, failed)
-            if stored.commit is not None and idempotency_key_of(stored.item) == key:
-                logger.debug("append found its own commit at version %d: a retry landed", version)
-                return stored.commit
-            raise stored.conflict(failed) from failed
-        _warn_if_late(time.monotonic() - attempt.stamped)
-        self._clock.observe(aggregate_id, attempt.commit.committed_at)
-        return attempt.commit
+        with self._telemetry.operation("append", aggregate_id) as operation:
+            commit = await self._writer.append(aggregate_id, version, events, idempotency_key)
+            operation.written(1)
+            return commit
+
+    async def append_many(
+        self,
+        appends: Iterable[tuple[str, int, list[Any] | tuple[Any, ...]]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> list[Commit]:
+        """Append several commits, to one or several aggregates, all or none.
+
+        One TransactWriteItems: every commit lands, or none does. Each is checked as
+        ``append`` checks it, before any request. One aggregate may take several versions
+        in one call. With ``contiguous=True``, each aggregate's lowest version in the call
+        must follow a stored one (or be 0), and its versions must follow each other. Needs a
+        server with transactions (DynamoDB; not dynalite), and costs twice the write units
+        of single appends.
+
+        Args:
+            appends: up to 100 ``(aggregate_id, version, events)`` triples (fewer with
+                ``contiguous=True``: each aggregate's version check counts too), of at most
+                4 MB in all.
+            idempotency_key: your id for this call, as for ``append``: repeated after an
+                ``UnavailableError``, it returns the commits if the first try landed.
+
+        Returns:
+            The stored commits, in the order of ``appends``.
+
+        Raises:
+            VersionConflictError: a version was taken, for the first such triple; its
+                ``conflicts`` lists every ``(aggregate_id, version)`` that could not be
+                written. ``VersionGapError`` if the first is a missing previous version.
+                Nothing was written.
+            InvalidCommitError: a bad triple, the same aggregate and version twice, over 100
+                actions; ``CommitTooLargeError`` over 400 KB a commit or 4 MB in all.
+            EventStoreError: the server does not support transactions.
+        """
+        with self._telemetry.operation("append_many") as operation:
+            commits = await self._writer.append_many(appends, idempotency_key)
+            operation.written(len(commits))
+            return commits
 
     async def import_commit(self, commit: Commit) -> bool:
         """Write a commit exactly as given, its commit id and time included.
 
-        For imports and migrations: writing the same commit again changes nothing.
+        For imports and migrations: writing the same commit again changes nothing. The
+        commit's version is written as it is, without the check of ``contiguous=True``:
+        an import may write an aggregate's versions in any order.
 
         Returns:
             True if the commit was written, also by an earlier try of this call whose answer
@@ -398,65 +488,90 @@ class EventStore:
             InvalidCommitError: the commit is invalid, or its commit id does not match its
                 time and aggregate id.
         """
-        if not isinstance(commit, Commit):
-            raise InvalidCommitError(f"import_commit takes a Commit, not {type(commit).__name__}")
-        events_json = _check_commit(commit.aggregate_id, commit.version, commit.events)
-        committed_at = commit.committed_at
-        if not is_timestamp(committed_at):
-            raise InvalidCommitError(f"committed_at is not epoch milliseconds: {committed_at!r}")
-        if commit.commit_id != format_commit_id(committed_at, commit.aggregate_id):
-            raise InvalidCommitError(
-                f"commit id {commit.commit_id!r} does not match the commit's time and aggregate"
-            )
-        key = f"import-{uuid.uuid4().hex}"
-        item = self._item(commit, events_json, key)
-        try:
-            await self.transport.call("PutItem", _put_request(self.table_name, item))
-        except ConditionFailedError as failed:
-            stored = await self._stored(commit.aggregate_id, commit.version, failed)
-            if idempotency_key_of(stored.item) == key:
-                return True  # an earlier try of this very call landed; its answer was lost
-            if stored.commit is not None and stored.same_as(commit, events_json):
-                return False
-            raise stored.conflict(failed) from failed
-        self._clock.observe(commit.aggregate_id, committed_at)
-        return True
+        with self._telemetry.operation("import_commit", commit.aggregate_id) as operation:
+            written = await self._writer.import_commit(commit)
+            operation.written(int(written))
+            return written
 
-    def _item(self, commit: Commit, events_json: str, key: str) -> Item:
-        """The item of a commit, or ``CommitTooLargeError``."""
-        item = encode_item(
-            commit,
-            events_json,
-            index_key=index_key(commit.aggregate_id, self.index_shards),
-            idempotency_key=key,
-        )
-        size = item_size(item)
-        if size > MAX_ITEM_BYTES:
-            raise CommitTooLargeError(size, MAX_ITEM_BYTES)
-        return item
+    # Snapshots and deciding
 
-    async def _stored(
-        self, aggregate_id: str, version: int, failed: ConditionFailedError
-    ) -> _Stored:
-        """What holds a version a write found taken: the item the server returned, else read."""
-        item = failed.item
-        if item is None:  # the server did not return it (dynalite): read it
-            answer = await self.transport.call(
-                "GetItem",
-                {
-                    "TableName": self.table_name,
-                    "Key": {
-                        AGGREGATE_ID_ATTRIBUTE: {"S": aggregate_id},
-                        VERSION_ATTRIBUTE: {"N": str(version)},
-                    },
-                    "ConsistentRead": True,
-                },
+    async def save_snapshot(self, aggregate_id: str, version: int, state: Any) -> bool:  # noqa: ANN401
+        """Save ``state``, the aggregate's state as of ``version``, as its newest snapshot.
+
+        Kept beside the aggregate's commits, invisible to every reader of commits (and to
+        the JS library). A snapshot never replaces a newer one.
+
+        Args:
+            aggregate_id: the aggregate.
+            version: the version the state includes; the aggregate must have it.
+            state: a JSON value.
+
+        Returns:
+            True if saved; False if a snapshot as new or newer was already stored.
+
+        Raises:
+            InvalidArgumentError: a bad aggregate id or version, or one the aggregate lacks.
+            SnapshotTooLargeError: the snapshot's item would exceed 400 KB.
+            SerializationError: the state is not JSON.
+        """
+        check_aggregate_id(aggregate_id)
+        check_version(version)
+        snapshot = Snapshot(aggregate_id, version, state, self._clock.now())
+        with self._telemetry.operation("save_snapshot", aggregate_id):
+            return await save_snapshot(self.transport, self.table_name, snapshot)
+
+    async def load_snapshot(self, aggregate_id: str) -> Snapshot | None:
+        """The aggregate's newest snapshot (strongly consistent), or ``None``."""
+        check_aggregate_id(aggregate_id)
+        with self._telemetry.operation("load_snapshot", aggregate_id):
+            return await load_snapshot(self.transport, self.table_name, aggregate_id)
+
+    async def transact(
+        self,
+        aggregate_id: str,
+        decide: Callable[[S], Sequence[Any] | Awaitable[Sequence[Any]]],
+        *,
+        evolve: Callable[[S, Any], S],
+        initial: S,
+        snapshot_every: int | None = None,
+        max_attempts: int = 5,
+    ) -> tuple[S, Commit | None]:
+        """Load an aggregate, decide what happens, append it; on a conflict, decide again.
+
+        The loop every command handler needs. It folds the aggregate's events into a state
+        (from its newest snapshot, with ``snapshot_every``), calls ``decide(state)`` for the
+        events to append, and appends them at the next version. If another writer took that
+        version first, it reads only the commits it has not seen, folds them, and decides
+        again, up to ``max_attempts`` in all.
+
+        Args:
+            aggregate_id: the aggregate.
+            decide: the state to the events to append (plain or async); none: no append.
+                An exception it raises propagates, and nothing is written.
+            evolve: a state and one event to the next state.
+            initial: the state of an aggregate without commits.
+            snapshot_every: save a snapshot each time the aggregate's commits cross a
+                multiple of this many, and start loads from the newest one. The state must
+                then be JSON. A snapshot that cannot be saved is logged, never raised.
+            max_attempts: decisions in all before the last conflict is raised.
+
+        Returns:
+            The new state and the commit appended, or the state and ``None`` when
+            ``decide`` returned no events.
+
+        Raises:
+            VersionConflictError: every attempt met a conflict.
+        """
+        with self._telemetry.operation("transact", aggregate_id):
+            return await transact(
+                self,
+                aggregate_id,
+                decide,
+                evolve=evolve,
+                initial=initial,
+                snapshot_every=snapshot_every,
+                max_attempts=max_attempts,
             )
-            item = answer.get("Item")
-        stored = _Stored(aggregate_id, version, item or {})
-        if stored.commit is not None:
-            self._clock.observe(aggregate_id, stored.commit.committed_at)
-        return stored
 
     # Reading one aggregate
 
@@ -468,10 +583,12 @@ class EventStore:
         check_aggregate_id(aggregate_id)
         check_version(version)
         commits: list[Commit] = []
-        pages = query_pages(self.transport, self._aggregate_query(aggregate_id, version))
-        async with aclosing(pages):
-            async for items in pages:
-                commits.extend(decode_item(item) for item in items)
+        with self._telemetry.operation("query", aggregate_id) as operation:
+            pages = query_pages(self.transport, self._aggregate_query(aggregate_id, version))
+            async with aclosing(pages):
+                async for items in pages:
+                    commits.extend(map(self._decode, items))
+            operation.read(len(commits))
         if commits:
             self._clock.observe(aggregate_id, max(commit.committed_at for commit in commits))
         return commits
@@ -480,11 +597,13 @@ class EventStore:
         """The aggregate's commit with the highest version, or ``None`` if it has none."""
         check_aggregate_id(aggregate_id)
         request = self._aggregate_query(aggregate_id, 0, newest_first=True, limit=1)
-        answer = await self.transport.call("Query", request)
-        items = answer.get("Items") or []
+        with self._telemetry.operation("latest", aggregate_id) as operation:
+            answer = await self.transport.call("Query", request)
+            items = answer.get("Items") or []
+            operation.read(len(items))
         if not items:
             return None
-        commit = decode_item(items[0])
+        commit = self._decode(items[0])
         self._clock.observe(aggregate_id, commit.committed_at)
         return commit
 
@@ -530,7 +649,8 @@ class EventStore:
                 ``scan({commitId})``; a prefix such as ``"20240101"`` starts at a date).
             after: a commit's ``position``: start strictly after that commit.
             page_size: the most items each request asks for; DynamoDB stops at 1 MB anyway.
-            group_member: with ``group_size``, this consumer's number in a consumer group.
+            group_member: with ``group_size``, this consumer's number in a static consumer
+                group. For members that come and go, use ``consume``.
             group_size: how many consumers split the stream; each aggregate goes to one.
             on_invalid: at an item of the index that is not a commit, ``"raise"`` its
                 ``SerializationError`` (whose ``position`` lets you resume past it), or
@@ -540,7 +660,10 @@ class EventStore:
         page_size = check_page_size(page_size)
         group = _group(group_member, group_size)
         on_invalid = check_on_invalid(on_invalid)
-        stream = read_stream(self.transport, self._index, bounds, page_size=page_size)
+        transport = self._telemetry.transport(self.transport, "scan page")
+        stream = read_stream(
+            transport, self._index, bounds, page_size=page_size, decode=self._decode
+        )
         async with aclosing(stream):
             async for batch in stream:
                 for commit in commits_in(batch, on_invalid, group):
@@ -557,6 +680,7 @@ class EventStore:
         group_member: int = 0,
         group_size: int = 1,
         on_invalid: OnInvalid = "raise",
+        name: str = "subscribe",
     ) -> AsyncGenerator[Commit, None]:
         """Every commit after ``after``, in scan order, then each new one as it settles.
 
@@ -582,20 +706,122 @@ class EventStore:
                 ``0`` delivers at once, and may miss commits of writers whose clocks lag.
             poll_interval: seconds between polls once caught up.
             page_size: the most items each request asks for.
-            group_member: with ``group_size``, this consumer's number in a consumer group.
+            group_member: with ``group_size``, this consumer's number in a static consumer
+                group. For members that come and go, use ``consume``.
             group_size: how many consumers split the stream; each aggregate goes to one.
             on_invalid: at an item of the index that is not a commit, ``"raise"`` its
                 ``SerializationError`` (whose ``position`` lets you resume past it), or
                 ``"skip"`` it, logging its position at ERROR, and go on.
+            name: the subscription's name in telemetry: its lag is reported by it.
         """
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError(f"name must be a non-empty str, not {name!r}")
         subscription = Subscription(
-            settle, poll_interval, page_size, _group(group_member, group_size), on_invalid
+            settle,
+            poll_interval,
+            page_size,
+            _group(group_member, group_size),
+            on_invalid,
+            self._decode,
         )
         start = _bounds(commit_id, after)
-        commits = follow(lambda: self.transport, self._index, self._clock.now, subscription, start)
-        async with aclosing(commits):
-            async for commit in commits:
+        telemetry = self._telemetry
+        commits = follow(
+            lambda: telemetry.transport(self.transport, "subscription poll"),
+            self._index,
+            self._clock.now,
+            subscription,
+            start,
+        )
+        async with aclosing(reporting_lag(telemetry, name, commits)) as reported:
+            async for commit in reported:
                 yield commit
+
+    async def consume(
+        self,
+        group: str,
+        *,
+        partitions: int = 16,
+        lease_seconds: float = 10.0,
+        settle: float = 2.0,
+        poll_interval: float = 1.0,
+        page_size: int | None = None,
+        checkpoint_interval: float = 5.0,
+        after: str | None = None,
+        member: str | None = None,
+        on_invalid: OnInvalid = "raise",
+    ) -> AsyncGenerator[Commit, None]:
+        """Every commit of this member's share of a consumer group, in scan order, forever.
+
+        The members of a group (processes that call ``consume`` with the same ``group``)
+        split the stream into ``partitions`` partitions by aggregate, and each takes a fair
+        share through leases kept in the table: a member that joins gets its share within
+        two lease periods; one that stops cleanly (``break``, ``aclose()``, cancellation)
+        hands its partitions over at once; one that dies loses them after a lease period.
+
+        Each partition has its own checkpoint, moved only by the lease's current holder and
+        only past commits the consumer finished: a commit counts as finished once the
+        consumer asks for the next one. Every commit is delivered to some member at least
+        once, and exactly once while no member fails; after a failure, only the commits
+        after its partitions' last checkpoints are delivered again. An aggregate's commits
+        keep their order. The commits of the partitions a member took at once come in scan
+        order; a partition it takes later is caught up from its checkpoint, after what the
+        member delivered before.
+
+        Args:
+            group: the group's name (up to 1,024 UTF-8 bytes).
+            partitions: how many partitions the stream is split into; fixed for a group.
+                More partitions spread the work over more members.
+            lease_seconds: how long a lease lasts unrenewed: how soon a dead member's
+                partitions are taken over. Renewed every third of it.
+            settle: as for ``subscribe``.
+            poll_interval: as for ``subscribe``.
+            page_size: as for ``subscribe``.
+            checkpoint_interval: the least seconds between two saves of a checkpoint.
+            after: where a partition without a checkpoint starts: a position; ``None``,
+                the first commit ever.
+            member: this member's name in the group; its host, process and a random part
+                by default. Unique among the group's live members: two members of one name
+                take each other's partitions for their own.
+            on_invalid: as for ``subscribe``.
+        """
+        start = check_group_settings(partitions, lease_seconds, checkpoint_interval, after)
+        subscription = Subscription(
+            settle, poll_interval, page_size, None, on_invalid, self._decode
+        )
+        leases = Leases(lambda: self.transport, self.table_name, group, partitions, self._clock.now)
+        telemetry = self._telemetry
+        consumer = Member(
+            leases,
+            lambda: telemetry.transport(self.transport, "subscription poll"),
+            self._index,
+            self._clock.now,
+            subscription,
+            lease_seconds,
+            checkpoint_interval,
+            start,
+            telemetry,
+            name=member if member is not None else member_name(),
+        )
+        commits = consumer.deliveries()
+        self._members.add(commits)
+        async with aclosing(reporting_lag(telemetry, group, commits)) as reported:
+            async for commit in reported:
+                yield commit
+
+    async def group_status(self, group: str) -> GroupStatus:
+        """A consumer group's members, partitions, owners, positions and lag.
+
+        The lag of a partition is the age of its oldest commit not yet finished (0 when
+        none waits); finding it reads the stream from the group's lowest checkpoint until
+        each partition's first unfinished commit.
+        """
+        transport = self.transport
+        partitions = await Leases.partitions_of(transport, self.table_name, group)
+        if partitions is None:
+            return GroupStatus(group, [], [])
+        leases = Leases(lambda: transport, self.table_name, group, partitions, self._clock.now)
+        return await group_status(leases, transport, self._index, self._clock.now, self._decode)
 
     async def _stray_index_keys(self, max_shards: int = 64) -> list[str]:
         """The index hash keys, up to ``max_shards`` shards, that hold commits unread here.
@@ -617,116 +843,9 @@ class EventStore:
 
     def checkpoint(self, name: str) -> Checkpoint:
         """The durable checkpoint called ``name``, kept in the table of commits."""
-        return Checkpoint(name, self.table_name, lambda: self.transport, self._clock.now)
-
-
-class _Append:
-    """One append's request, built afresh for each attempt: a new stamp, the same key.
-
-    A retried attempt that lands is then stamped when it was sent, not when the first
-    attempt was, so the time from a commit's stamp to its landing is one attempt's.
-    """
-
-    def __init__(  # noqa: PLR0917 - a private record of the append's arguments
-        self,
-        store: EventStore,
-        aggregate_id: str,
-        version: int,
-        events: list[Any],
-        events_json: str,
-        key: str,
-    ) -> None:
-        self._store = store
-        self._aggregate_id = aggregate_id
-        self._version = version
-        self._events = events
-        self._events_json = events_json
-        self._key = key
-        self.commit: Commit
-        self.stamped = 0.0
-
-    def request(self) -> Request:
-        """The PutItem of the next attempt, stamped now."""
-        store, aggregate_id = self._store, self._aggregate_id
-        committed_at = store._clock.stamp(aggregate_id)  # noqa: SLF001 - the store's helper
-        self.stamped = time.monotonic()
-        self.commit = Commit(
-            format_commit_id(committed_at, aggregate_id),
-            committed_at,
-            aggregate_id,
-            self._version,
-            self._events,
+        return Checkpoint(
+            name, self.table_name, lambda: self.transport, self._clock.now, self._telemetry
         )
-        item = store._item(self.commit, self._events_json, self._key)  # noqa: SLF001
-        return _put_request(store.table_name, item)
-
-
-def _put_request(table_name: str, item: Item) -> Request:
-    """The PutItem of a commit's item, on condition that its version is free."""
-    return {
-        "TableName": table_name,
-        "Item": item,
-        "ConditionExpression": _NEW_VERSION,
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
-
-
-@dataclass(frozen=True)
-class _Stored:
-    """What holds a version that a write found taken."""
-
-    aggregate_id: str
-    version: int
-    item: Item
-
-    @cached_property
-    def commit(self) -> Commit | None:
-        """The commit stored at the version, if the item is one."""
-        if not self.item:
-            return None
-        try:
-            return decode_item(self.item)
-        except SerializationError:
-            logger.warning("the item at version %d of an aggregate is not a commit", self.version)
-            return None
-
-    def same_as(self, commit: Commit, events_json: str) -> bool:
-        """True if the stored commit is ``commit``, to the very text of its events."""
-        stored = self.commit
-        return (
-            stored is not None
-            and (stored.commit_id, stored.committed_at) == (commit.commit_id, commit.committed_at)
-            and self.item[EVENTS_ATTRIBUTE]["S"] == events_json
-        )
-
-    def conflict(self, failed: ConditionFailedError) -> VersionConflictError:
-        """The error to raise for the failed condition."""
-        logger.debug("version conflict at version %d (request %s)", self.version, failed.request_id)
-        return VersionConflictError(
-            self.aggregate_id, self.version, self.commit, request_id=failed.request_id
-        )
-
-
-def _warn_if_late(seconds: float) -> None:
-    # A subscriber delivers a commit once it is `settle` seconds old; one that lands later
-    # than that (retries after throttling, a slow network) can be missed. Say so.
-    if seconds > LATE_APPEND_SECONDS:
-        logger.warning(
-            "an append took %.1f s from its time stamp to its answer: subscribers whose "
-            "settle is shorter than that may miss the commit",
-            seconds,
-        )
-
-
-def _check_commit(aggregate_id: object, version: object, events: object) -> str:
-    """The JSON text of a commit's events, once its aggregate id and version are valid."""
-    check_aggregate_id(aggregate_id, InvalidCommitError)
-    check_version(version, InvalidCommitError)
-    if not isinstance(events, list | tuple):
-        raise InvalidCommitError(f"events must be a list, not {type(events).__name__}")
-    if not events:
-        raise InvalidCommitError("events must not be empty: a commit holds at least one")
-    return encode_events(events)
 
 
 def _bounds(commit_id: object, after: object) -> Bounds:

@@ -29,7 +29,7 @@ from ._position import SortKey, format_position, sort_key_of
 from ._shards import stable_hash
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 
     from ._item import Item
     from ._transport import Request, Transport
@@ -143,13 +143,19 @@ def commits_in(
 
 
 async def read_stream(
-    transport: Transport, index: GlobalIndex, bounds: Bounds, *, page_size: int | None = None
+    transport: Transport,
+    index: GlobalIndex,
+    bounds: Bounds,
+    *,
+    page_size: int | None = None,
+    decode: Callable[[Item], Commit] = decode_item,
 ) -> AsyncGenerator[list[Entry], None]:
-    """Yield what lies within ``bounds``, in stream order, in batches."""
+    """Yield what lies within ``bounds``, in stream order, in batches, decoded by ``decode``."""
     if bounds.empty:
         return
     shards = [
-        _shard_stream(transport, index_query(index, key, bounds, page_size)) for key in index.keys
+        _shard_stream(transport, index_query(index, key, bounds, page_size), decode)
+        for key in index.keys
     ]
     after = bounds.after
     merged = _merge(shards)
@@ -186,9 +192,9 @@ def index_query(index: GlobalIndex, key: str, bounds: Bounds, page_size: int | N
     return request
 
 
-def _decode(item: Item) -> Entry:
+def _decode(item: Item, decode: Callable[[Item], Commit]) -> Entry:
     try:
-        return decode_item(item)
+        return decode(item)
     except SerializationError as error:
         key = sort_key_of_item(item)
         if key is None:  # not even the keys of the index: no place in the stream
@@ -197,14 +203,14 @@ def _decode(item: Item) -> Entry:
 
 
 async def _shard_stream(
-    transport: Transport, request: Request
+    transport: Transport, request: Request, decode: Callable[[Item], Commit]
 ) -> AsyncGenerator[list[Entry], None]:
     """One shard's entries in stream order, a page at a time."""
     held: list[Entry] = []  # the run of the page's last commit id, which may go on
     pages = query_pages(transport, request)
     async with aclosing(pages):
         async for items in pages:
-            entries = held + [_decode(item) for item in items]
+            entries = held + [_decode(item, decode) for item in items]
             if not entries:
                 continue
             last = entries[-1].commit_id

@@ -17,6 +17,7 @@ nothing is skipped or repeated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from contextlib import aclosing
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._exceptions import ThrottledError, UnavailableError
+from ._item import decode_item
 from ._position import format_timestamp, sort_key_of
 from ._stream import (
     Bounds,
@@ -40,9 +42,11 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable
 
     from ._commit import Commit
+    from ._item import Item
+    from ._stream import Entry
     from ._transport import Transport
 
-__all__ = ["Subscription", "follow"]
+__all__ = ["Subscription", "follow", "rounds"]
 
 logger = logging.getLogger("aio_eventstore.subscription")
 
@@ -54,8 +58,8 @@ _MAX_BACKOFF = 5.0
 class Subscription:
     """How a subscription reads.
 
-    Its settle time, poll interval, page size, group, and what it does at an item that is
-    not a commit.
+    Its settle time, poll interval, page size, group, what it does at an item that is not
+    a commit, and how it decodes one that is.
     """
 
     settle: float
@@ -63,6 +67,7 @@ class Subscription:
     page_size: int | None = None
     group: Group | None = None
     on_invalid: OnInvalid = "raise"
+    decode: Callable[[Item], Commit] = decode_item
 
     def __post_init__(self) -> None:
         check_seconds(self.settle, "settle")
@@ -87,22 +92,51 @@ async def follow(
     start: Bounds,
 ) -> AsyncGenerator[Commit, None]:
     """Yield every commit from ``start`` on in stream order, then each new one, forever."""
+    group, on_invalid = subscription.group, subscription.on_invalid
+    batches = rounds(transport, index, now, subscription, start)
+    async with aclosing(batches):
+        async for batch in batches:
+            for commit in commits_in(batch, on_invalid, group):
+                yield commit
+
+
+async def rounds(
+    transport: Callable[[], Transport],
+    index: GlobalIndex,
+    now: Callable[[], int],
+    subscription: Subscription,
+    start: Bounds,
+    *,
+    wake: asyncio.Event | None = None,
+) -> AsyncGenerator[list[Entry], None]:
+    """Yield every batch from ``start`` on in stream order, then each new one as it settles.
+
+    Forever, or until ``wake`` is set: then it ends after the batch in hand, or at once
+    while it waits for the next poll. A batch counts as read once the consumer asks for
+    the next one.
+    """
     position = start.after
     failures = 0
-    group, on_invalid = subscription.group, subscription.on_invalid
-    while True:
+    while wake is None or not wake.is_set():
         found = False
         upper = subscription.horizon_commit_id(now())
         try:
             if upper is not None:
                 bounds = Bounds(start.from_commit_id, after=position, to_commit_id=upper)
-                stream = read_stream(transport(), index, bounds, page_size=subscription.page_size)
+                stream = read_stream(
+                    transport(),
+                    index,
+                    bounds,
+                    page_size=subscription.page_size,
+                    decode=subscription.decode,
+                )
                 async with aclosing(stream):
                     async for batch in stream:
                         found = True
-                        for commit in commits_in(batch, on_invalid, group):
-                            yield commit
+                        yield batch
                         position = sort_key_of(batch[-1])
+                        if wake is not None and wake.is_set():
+                            return
         except _RETRYABLE as exc:
             # A round that delivered something before it failed made progress: back off as
             # after a first failure, not ever longer.
@@ -115,10 +149,19 @@ async def follow(
                 exc.code,
                 failures,
             )
-            await asyncio.sleep(delay)
+            await _pause(delay, wake)
             continue
         if failures:
             logger.info("subscription resumed after %d failed attempts", failures)
             failures = 0
         if not found:
-            await asyncio.sleep(subscription.poll_interval)
+            await _pause(subscription.poll_interval, wake)
+
+
+async def _pause(seconds: float, wake: asyncio.Event | None) -> None:
+    """Sleep ``seconds``, or less if ``wake`` is set meanwhile."""
+    if wake is None:
+        await asyncio.sleep(seconds)
+        return
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(wake.wait(), seconds)

@@ -24,8 +24,8 @@ T = TypeVar("T")
 class Boto3Contender(PythonContender):
     """Each append or read is a boto3 call that an asyncio task awaits in a thread pool.
 
-    The pool has as many threads as appends are in flight (one for reads), as a service
-    would size it; boto3's client is thread-safe and shared by the threads.
+    The pool has as many threads as appends or reads are in flight, as a service would
+    size it; boto3's client is thread-safe and shared by the threads.
     """
 
     name = BOTO3
@@ -41,7 +41,7 @@ class Boto3Contender(PythonContender):
             return await super().append(work)
 
     async def read(self, work: ReadWork) -> Sample:
-        with self._threads(1):
+        with self._threads(work.concurrency):
             return await super().read(work)
 
     async def append_one(self, aggregate_id: str, version: int) -> None:

@@ -44,7 +44,11 @@ class JsContender:
 
     async def read(self, work: ReadWork) -> Sample:
         return await self._run(
-            case=work.kind, table=work.table, aggregateId=work.aggregate_id, repeat=work.repeat
+            case=work.kind,
+            table=work.table,
+            aggregateId=work.aggregate_id,
+            repeat=work.repeat,
+            concurrency=work.concurrency,
         )
 
     async def _run(self, **spec: Any) -> Sample:  # noqa: ANN401 - JSON values

@@ -1,9 +1,10 @@
-"""End-to-end latency of a subscription: from an append's start to the commit's delivery."""
+"""Latencies: of one append on its own, and of a subscription, from append to delivery."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 import statistics
 import time
@@ -13,11 +14,34 @@ from benchmarks.workload import EVENTS
 
 if TYPE_CHECKING:
     from aio_eventstore import EventStore
+    from benchmarks.pycontender import PythonContender
 
 POLL_INTERVAL = 0.005
 """Seconds between a caught-up subscription's polls."""
 
 _TIMEOUT = 10.0
+
+
+async def append_latency(
+    contender: PythonContender, aggregate_id: str, samples: int
+) -> dict[str, float]:
+    """Append ``samples`` commits one after the other; p50 and p99 of each call's wall time (ms).
+
+    One append in flight, as a command handler makes it: each call's time is what a caller
+    waits for, the client's work and the server's round trip. One untimed append to another
+    aggregate first opens a connection.
+    """
+    await contender.append_one(f"{aggregate_id}-warm", 0)
+    gc.collect()
+    latencies: list[float] = []
+    for version in range(samples):
+        start = time.perf_counter()
+        await contender.append_one(aggregate_id, version)
+        latencies.append(time.perf_counter() - start)
+    return {
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * _percentile(latencies, 99),
+    }
 
 
 class LatencyProbe:

@@ -1,4 +1,4 @@
-"""The results as one PNG: throughput and client CPU per contender, for appends and reads.
+"""The results as one PNG: throughput and client CPU per contender, per append, commit, query.
 
 Drawn with matplotlib's object API on the Agg canvas: no pyplot, no display, no global state.
 """
@@ -17,21 +17,30 @@ if TYPE_CHECKING:
 
     from benchmarks.results import CaseResults, Document
 
+_KINDS = ("append", "read")
+"""The cases drawn: the contenders' appends and reads; the others have tables only."""
+
 _PANELS = [
     ("append", "throughput", "appends per second (higher is better)"),
     ("append", "cpu_us", "client CPU µs per append (lower is better)"),
-    ("read", "throughput", "commits read per second (higher is better)"),
-    ("read", "cpu_us", "client CPU µs per commit read (lower is better)"),
+    ("commit", "throughput", "commits read per second (higher is better)"),
+    ("commit", "cpu_us", "client CPU µs per commit read (lower is better)"),
+    ("query", "throughput", "queries of a small aggregate per second (higher is better)"),
+    ("query", "cpu_us", "client CPU µs per query of a small aggregate (lower is better)"),
 ]
 
 
 def draw(document: Document, path: Path) -> None:
-    """Write the plot of ``document`` to ``path``."""
-    figure = Figure(figsize=(13, 9), layout="constrained")
+    """Write the plot of ``document`` to ``path``, unless none of its cases is drawn."""
+    if not any(case["kind"] in _KINDS for case in document["cases"]):
+        return
+    figure = Figure(figsize=(13, 13), layout="constrained")
     FigureCanvasAgg(figure)
     contenders = _contenders(document)
-    for axes, (kind, metric, label) in zip(figure.subplots(2, 2).flat, _PANELS, strict=True):
-        cases = [case for case in document["cases"] if case["kind"] == kind]
+    for axes, (unit, metric, label) in zip(figure.subplots(3, 2).flat, _PANELS, strict=True):
+        cases = [
+            case for case in document["cases"] if case["unit"] == unit and case["kind"] in _KINDS
+        ]
         _bars(axes, cases, contenders, metric)
         axes.set_title(label, fontsize=10)
     figure.legend(*figure.axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4)
@@ -71,5 +80,6 @@ def _bars(axes: Axes, cases: list[CaseResults], contenders: list[str], metric: s
 def _contenders(document: Document) -> list[str]:
     names: list[str] = []
     for case in document["cases"]:
-        names += [name for name in case["contenders"] if name not in names]
+        if case["kind"] in _KINDS:
+            names += [name for name in case["contenders"] if name not in names]
     return names

@@ -11,7 +11,7 @@ from benchmarks.workload import worker_shares
 
 if TYPE_CHECKING:
     from benchmarks.contender import AppendWork, ReadWork, Sample
-    from benchmarks.meter import RequestCounter
+    from benchmarks.meter import Requests
 
 
 class PythonContender(ABC):
@@ -19,7 +19,7 @@ class PythonContender(ABC):
 
     name: str
 
-    def __init__(self, counter: RequestCounter) -> None:
+    def __init__(self, counter: Requests) -> None:
         self.counter = counter
 
     @abstractmethod
@@ -37,13 +37,17 @@ class PythonContender(ABC):
         return await measure(lambda: self._write(work.tag, shares), self.counter)
 
     async def read(self, work: ReadWork) -> Sample:
-        """Read once untimed, then time ``work.repeat`` reads."""
-        await self.read_once(work)
+        """Read once untimed per reader, then time ``work.repeat`` reads by the readers."""
+        await asyncio.gather(*(self.read_once(work) for _ in range(work.concurrency)))
 
-        async def reads() -> int:
-            return sum([await self.read_once(work) for _ in range(work.repeat)])
+        async def reader(reads: int) -> int:
+            return sum([await self.read_once(work) for _ in range(reads)])
 
-        return await measure(reads, self.counter)
+        async def readers() -> int:
+            shares = worker_shares(work.repeat, work.concurrency)
+            return sum(await asyncio.gather(*(reader(reads) for reads in shares)))
+
+        return await measure(readers, self.counter)
 
     async def _write(self, tag: str, shares: list[int]) -> int:
         async def writer(aggregate_id: str, versions: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchmarks.contender import RAW
+from benchmarks.contender import BY_HAND, FLOOR, RAW, SUBSCRIBE, TELEMETRY_OFF
 from benchmarks.targets import check
 
 if TYPE_CHECKING:
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
     from benchmarks.results import CaseResults, Document
     from benchmarks.stats import Spread
+
+_PLURALS = {"append": "appends", "commit": "commits", "query": "queries"}
 
 
 def render(document: Document) -> str:
@@ -22,6 +24,9 @@ def render(document: Document) -> str:
         _latency(document),
         _pipelining(document),
         _rss(document),
+        _deciding(document),
+        _groups(document),
+        _telemetry(document),
         _targets(document),
     ]
     return "\n\n".join(section for section in sections if section) + "\n"
@@ -50,24 +55,30 @@ def _about(document: Document) -> str:
 def _throughput(document: Document) -> str:
     rows = [
         (
-            "| case | contender | per second | x raw | client CPU µs per op | x raw "
+            "| case | contender | per second | x raw | client CPU µs per op | x raw | x floor "
             "| requests per append or page |"
         ),
-        "|---|---|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for case in _cases(document, "append", "read"):
-        unit = "append" if case["kind"] == "append" else "commit"
         for contender in case["contenders"]:
             spread = case["summary"][contender]
             rows.append(
                 f"| {case['title']} | {contender} "
-                f"| {_spread(spread['throughput'], _count)} {unit}s "
+                f"| {_spread(spread['throughput'], _count)} {_PLURALS[case['unit']]} "
                 f"| {_versus(case, contender, 'throughput')} "
                 f"| {_spread(spread['cpu_us'], _micro)} "
                 f"| {_versus(case, contender, 'cpu_us')} "
+                f"| {_versus(case, contender, 'cpu_us', FLOOR)} "
                 f"| {spread['requests']['median']:.2f} |"
             )
-    return "### Throughput and client CPU\n\n" + "\n".join(rows) if len(rows) > 2 else ""
+    if len(rows) == 2:
+        return ""
+    return (
+        "### Throughput and client CPU\n\n"
+        "*x raw*: the contender's median over raw aiobotocore's; *x floor*: its client CPU "
+        "over the bare floor's.\n\n" + "\n".join(rows)
+    )
 
 
 def _latency(document: Document) -> str:
@@ -79,7 +90,7 @@ def _latency(document: Document) -> str:
                 f"| {case['title']} | {contender} | {_spread(spread['p50_ms'], _milli)} "
                 f"| {_spread(spread['p99_ms'], _milli)} |"
             )
-    return "### Subscription latency\n\n" + "\n".join(rows) if len(rows) > 2 else ""
+    return "### Latency\n\n" + "\n".join(rows) if len(rows) > 2 else ""
 
 
 def _pipelining(document: Document) -> str:
@@ -124,10 +135,108 @@ def _rss(document: Document) -> str:
     )
 
 
+def _deciding(document: Document) -> str:
+    rows = [
+        (
+            "| case | contender | commands per second | x by hand | client CPU µs per command "
+            "| x by hand | requests per command |"
+        ),
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for case in _cases(document, "transact"):
+        for contender in case["contenders"]:
+            spread = case["summary"][contender]
+            rows.append(
+                f"| {case['title']} | {contender} "
+                f"| {_spread(spread['throughput'], _rate)} "
+                f"| {_versus(case, contender, 'throughput', BY_HAND)} "
+                f"| {_spread(spread['cpu_us'], _micro)} "
+                f"| {_versus(case, contender, 'cpu_us', BY_HAND)} "
+                f"| {spread['requests']['median']:.2f} |"
+            )
+    if len(rows) == 2:
+        return ""
+    return (
+        "### Deciding on a long aggregate\n\n"
+        "One command after the other, each appending one commit, for one whole cycle from a "
+        "snapshot to the next. *x by hand*: the median over that of query, fold, append, which "
+        "reads every commit for every command.\n\n" + "\n".join(rows)
+    )
+
+
+def _groups(document: Document) -> str:
+    rows = [
+        (
+            "| case | contender | commits per second | x one subscribe | client CPU µs per commit "
+            "| first delivery s | lease writes per second | lease writes in all "
+            "| requests per second | delivered twice | clean exit s | after it: held, behind |"
+        ),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for case in _cases(document, "group"):
+        for contender in case["contenders"]:
+            spread = case["summary"][contender]
+            rows.append(
+                f"| {case['title']} | {contender} "
+                f"| {_spread(spread['throughput'], _rate)} "
+                f"| {_versus(case, contender, 'throughput', SUBSCRIBE)} "
+                f"| {_spread(spread['cpu_us'], _micro)} "
+                f"| {_spread(spread['first_s'], _seconds)} "
+                f"| {_spread(spread['lease_writes_per_s'], _tenth)} "
+                f"| {spread['lease_writes']['median']:.0f} "
+                f"| {_spread(spread['requests_per_s'], _count)} "
+                f"| {spread['duplicates']['max']:.0f} "
+                f"| {_spread(spread['stop_s'], _seconds)} "
+                f"| {spread['held_after']['max']:.0f}, {spread['behind_after']['max']:.0f} |"
+            )
+    if len(rows) == 2:
+        return ""
+    return (
+        "### Consumer groups\n\n"
+        "Until every commit of the stream was delivered, once. *x one subscribe*: the median "
+        "over one plain subscription's. *lease writes*: the members' UpdateItem requests to "
+        "their leases (acquisitions, renewals, checkpoints, requests, releases), per second "
+        "while delivering, and in all with the clean exit. *delivered twice*, *held* (leases "
+        "still held after the exit) and *behind* (partitions whose checkpoint stands before "
+        "the stream's end after it): the most in any round.\n\n" + "\n".join(rows)
+    )
+
+
+def _telemetry(document: Document) -> str:
+    rows = [
+        (
+            "| case | contender | appends per second | x no telemetry | client CPU µs per append "
+            "| x no telemetry | requests per append |"
+        ),
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for case in _cases(document, "telemetry"):
+        for contender in case["contenders"]:
+            spread = case["summary"][contender]
+            rows.append(
+                f"| {case['title']} | {contender} "
+                f"| {_spread(spread['throughput'], _count)} "
+                f"| {_versus(case, contender, 'throughput', TELEMETRY_OFF)} "
+                f"| {_spread(spread['cpu_us'], _micro)} "
+                f"| {_versus(case, contender, 'cpu_us', TELEMETRY_OFF)} "
+                f"| {spread['requests']['median']:.2f} |"
+            )
+    if len(rows) == 2:
+        return ""
+    return (
+        "### Telemetry\n\n"
+        "The store reporting every append (a span, its duration, a count of commits) to "
+        "OpenTelemetry's SDK, which exports nothing, and the same store with no telemetry at "
+        "all, as without the `otel` extra. *x no telemetry*: the median over the latter's.\n\n"
+        + "\n".join(rows)
+    )
+
+
 def _targets(document: Document) -> str:
-    rows = ["| target (issue 5) | measured (medians) | met |", "|---|---|:---:|"]
+    rows = ["| issue | target | measured (medians) | met |", "|---|---|---|:---:|"]
     rows += [
-        f"| {target.goal} | {target.measured} | {'yes' if target.met else '**no**'} |"
+        f"| {target.issues} | {target.goal} | {target.measured} "
+        f"| {'yes' if target.met else '**no**'} |"
         for target in check(document)
     ]
     return "### Targets\n\n" + "\n".join(rows) if len(rows) > 2 else ""
@@ -137,10 +246,10 @@ def _cases(document: Document, *kinds: str) -> list[CaseResults]:
     return [case for case in document["cases"] if case["kind"] in kinds]
 
 
-def _versus(case: CaseResults, contender: str, metric: str) -> str:
-    if contender == RAW or RAW not in case["summary"]:
+def _versus(case: CaseResults, contender: str, metric: str, base: str = RAW) -> str:
+    if contender == base or base not in case["summary"]:
         return ""
-    reference = case["summary"][RAW][metric]["median"]
+    reference = case["summary"][base][metric]["median"]
     return f"{case['summary'][contender][metric]['median'] / reference:.2f}" if reference else ""
 
 
@@ -150,6 +259,11 @@ def _spread(spread: Spread, show: Callable[[float], str]) -> str:
 
 def _count(value: float) -> str:
     return f"{value:,.0f}"
+
+
+def _rate(value: float) -> str:
+    """Per second: whole numbers from 10, two significant digits below (moto's 0.49)."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
 
 
 def _micro(value: float) -> str:

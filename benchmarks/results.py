@@ -12,11 +12,17 @@ from benchmarks.stats import Spread, summarise
 
 
 class CaseResults(TypedDict):
-    """One case's samples by contender, in round order, and their summaries."""
+    """One case's samples by contender, in round order, and their summaries.
+
+    ``unit`` is what throughput and CPU are counted per: ``append``, ``commit`` (read, or
+    delivered by a consumer group), ``query`` (a whole read of an aggregate), or ``command``
+    (a decision and its append); empty for cases that count none of them.
+    """
 
     name: str
     title: str
     kind: str
+    unit: str
     contenders: list[str]
     samples: dict[str, list[dict[str, float]]]
     summary: dict[str, dict[str, Spread]]
@@ -36,13 +42,14 @@ class Document(TypedDict):
 
 
 def case_results(
-    name: str, title: str, kind: str, samples: dict[str, list[dict[str, float]]]
+    name: str, title: str, kind: str, unit: str, samples: dict[str, list[dict[str, float]]]
 ) -> CaseResults:
     """A case's results, summarised."""
     return CaseResults(
         name=name,
         title=title,
         kind=kind,
+        unit=unit,
         contenders=list(samples),
         samples=samples,
         summary={contender: summarise(runs) for contender, runs in samples.items() if runs},

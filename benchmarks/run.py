@@ -87,7 +87,7 @@ async def run_rounds(sizes: Sizes, only: Sequence[str] = ()) -> list[CaseResults
                     metrics = await case.measure(contender, round_)
                     samples[case.name][contender].append(metrics)
                     _progress(round_, sizes.rounds, case.name, contender, metrics)
-    return [case_results(c.name, c.title, c.kind, samples[c.name]) for c in cases]
+    return [case_results(c.name, c.title, c.kind, c.unit, samples[c.name]) for c in cases]
 
 
 def _rotated(contenders: Sequence[str], round_: int) -> list[str]:

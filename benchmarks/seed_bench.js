@@ -4,7 +4,9 @@
 // SPEC is JSON: {"endpoint", "table", "index", "events", "client", "case", ...}, where case is
 //   append: {"tag", "count", "concurrency"}: writer w appends versions 0, 1, ... to aggregate
 //           `${tag}-w${w}`, after one untimed warm-up append per writer to `${tag}-warm-w${w}`.
-//   query:  {"aggregateId", "repeat"}; scan: {"repeat"}: one untimed read, then `repeat` timed.
+//   query:  {"aggregateId", "repeat", "concurrency"}; scan: {"repeat", "concurrency"}: one
+//           untimed read per reader, then `repeat` timed reads shared by `concurrency` readers,
+//           each reading one after the other.
 // Prints {"wall_s", "cpu_s", "ops", "requests"}: elapsed time (performance.now), this process's
 // CPU time (process.cpuUsage, user + system), appends made or commits read, and the HTTP
 // requests sent (the SDK's 'send' event fires once per attempt, retries included).
@@ -63,11 +65,14 @@ async function readOnce() {
 }
 
 async function reads() {
-  let total = 0;
-  for (let i = 0; i < spec.repeat; i++) {
-    total += await readOnce();
-  }
-  return total;
+  const counts = await Promise.all(shares(spec.repeat, spec.concurrency).map(async count => {
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      total += await readOnce();
+    }
+    return total;
+  }));
+  return counts.reduce((sum, count) => sum + count, 0);
 }
 
 async function timed(run) {
@@ -91,7 +96,7 @@ async function main() {
     await write(`${spec.tag}-warm`, Array.from({length: spec.concurrency}, () => 1));
     sample = await timed(() => write(spec.tag, shares(spec.count, spec.concurrency)));
   } else {
-    await readOnce();
+    await Promise.all(Array.from({length: spec.concurrency}, () => readOnce()));
     sample = await timed(reads);
   }
   process.stdout.write(JSON.stringify(sample));

@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 TRANSPORTS = ["direct", "botocore"]
 """Both ways the store sends its reads and writes: the contract tests run on each."""
 
+on_servers_with_transactions = pytest.mark.parametrize(
+    "backend", [name for name in env_backends() if name != "dynalite"], indirect=True
+)
+"""For what needs TransactWriteItems, which dynalite lacks: moto's server, or any endpoint."""
+
+on_servers_without_transactions = pytest.mark.parametrize(
+    "backend", [name for name in env_backends() if name == "dynalite"], indirect=True
+)
+"""For what the store says on a server without transactions: dynalite."""
+
 T0 = 1_704_164_645_678
 """2024-01-02T03:04:05.678Z: the commit id 20240102030405678 of the seed's README."""
 
@@ -69,12 +79,10 @@ class Backend:
 
     def store(self, table_name: str, endpoint_url: str | None = None, **options: Any) -> EventStore:
         """A store on this backend (or on a proxy in front of it)."""
-        arguments = self.client_args()
+        arguments = {"session": self.session, **self.client_args()}
         if endpoint_url is not None:
             arguments["endpoint_url"] = endpoint_url
-        return EventStore(
-            table_name, f"{table_name}-index", session=self.session, **{**arguments, **options}
-        )
+        return EventStore(table_name, f"{table_name}-index", **{**arguments, **options})
 
 
 @pytest.fixture(scope="session", params=env_backends())

@@ -8,27 +8,70 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DYNALITE = ROOT / "node_modules" / "dynalite" / "cli.js"
+_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 
 
 class MotoServer:
-    """moto's server in a thread of this process (moto's in-process mock fails with aiobotocore)."""
+    """moto's server, in a child process of its own, one write at a time.
+
+    A process of its own: in a thread of the tests' process, moto's Python would share one
+    interpreter lock with the event loop under test, and slow both (leases would lapse for
+    want of CPU). One write at a time: see :func:`serve_moto`.
+    """
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - moto is heavy to import
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
+        self.port = free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._process = subprocess.Popen(  # noqa: S603 - a fixed command line
+            [sys.executable, __file__, "moto", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self._process, timeout=60.0)  # moto is slow to import
 
     def stop(self) -> None:
-        self._server.stop()
+        self._process.kill()
+        self._process.wait()
+
+
+def serve_moto(port: int) -> None:
+    """Serve moto on ``port`` until killed, its writes one at a time.
+
+    moto's backends take no lock, so two writes at once can both pass a condition on the
+    same item (two owners of one lease, two commits at one version), and a cancelled
+    transaction's rollback can erase another write. DynamoDB applies each write, and each
+    transaction, atomically; with writes serialised, moto does too. Reads run side by side.
+    """
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415 - in the child only
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # noqa: PLC0415
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = DomainDispatcherApplication(create_backend_app)
+    one_at_a_time = threading.Lock()
+
+    def serialised(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        if operation not in _WRITES:
+            return list(app(environ, start_response))
+        with one_at_a_time:
+            return list(app(environ, start_response))
+
+    server = make_server(
+        "127.0.0.1", port, serialised, threaded=True, request_handler=MotoRequestHandler
+    )
+    server.serve_forever()
 
 
 class Dynalite:
@@ -110,3 +153,8 @@ def env_backends() -> list[str]:
         return ["external"]
     names = os.environ.get("AIO_EVENTSTORE_BACKENDS", "moto,dynalite")
     return [name.strip() for name in names.split(",") if name.strip()]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["moto"]:
+        serve_moto(int(sys.argv[2]))

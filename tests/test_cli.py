@@ -7,6 +7,7 @@ command as few times as its behaviour needs; setup and checks go through the sto
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -18,15 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import T0, Backend, new_table_name, raw_items
+from conftest import T0, Backend, new_table_name, on_servers_with_transactions, raw_items
 from servers import env_backends, free_port
 
 from aio_eventstore import Commit, EventStore, TableNotFoundError
 from aio_eventstore._cli._backup import SHARDS_PROBED
-from aio_eventstore._cli._exit import EXIT_MEANINGS, Exit
+from aio_eventstore._cli._exit import EXIT_MEANINGS, CommandError, Exit
 from aio_eventstore._cli._jsonlines import json_line
 from aio_eventstore._cli._parser import COMMANDS, build_parser
 from aio_eventstore._cli._progress import Progress
+from aio_eventstore._cli._trace import console_tracing
+from aio_eventstore._groups import partition_of
 from aio_eventstore._shards import index_key, index_keys
 
 if TYPE_CHECKING:
@@ -319,6 +322,90 @@ async def test_latest_of_an_aggregate_without_commits_exits_8(cli: Cli) -> None:
     assert run.status == Exit.NO_COMMITS, run.stderr
     assert run.failed_cleanly
     assert run.stdout == ""
+
+
+async def test_snapshot_prints_the_newest_snapshot(cli: Cli, store: EventStore) -> None:
+    await store.append("agg-A", 0, [0])
+    await store.append("agg-A", 1, [1])
+    await store.save_snapshot("agg-A", 1, {"total": 1, "ü": [True, None]})
+    run = await cli("snapshot", "agg-A")
+    assert run.status == Exit.OK, run.stderr
+    [snapshot] = run.records
+    assert snapshot["aggregateId"] == "agg-A"
+    assert (snapshot["version"], snapshot["state"]) == (1, {"total": 1, "ü": [True, None]})
+    none = await cli("snapshot", "agg-B")
+    assert none.status == Exit.NO_COMMITS, none.stderr
+    assert none.failed_cleanly
+    assert "no snapshot" in none.stderr
+
+
+async def test_group_prints_a_line_per_partition(cli: Cli, store: EventStore) -> None:
+    commits = [await store.append(f"agg-{n}", 0, [n]) for n in range(3)]
+    consumed = store.consume(
+        "projector", partitions=4, settle=0, poll_interval=0.05, lease_seconds=3.0
+    )
+    async with contextlib.aclosing(consumed):
+        delivered = [await anext(consumed) for _ in commits]
+    # A clean exit released every lease, with the commits finished before the last.
+    run = await cli("group", "projector")
+    assert run.status == Exit.OK, run.stderr
+    assert [line["partition"] for line in run.records] == [0, 1, 2, 3]
+    assert {line["owner"] for line in run.records} == {None}
+    finished = {partition_of(c.aggregate_id, 4): c.position for c in delivered[:-1]}
+    assert {
+        line["partition"]: line["position"] for line in run.records if line["position"]
+    } == finished
+    waiting = partition_of(delivered[-1].aggregate_id, 4)
+    assert [line["lag"] > 0 for line in run.records] == [p == waiting for p in range(4)]
+    none = await cli("group", "nobody")
+    assert none.status == Exit.NO_COMMITS, none.stderr
+    assert none.failed_cleanly
+    assert "no leases" in none.stderr
+
+
+def test_trace_without_the_sdk_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)
+    with pytest.raises(CommandError, match="--trace needs the OpenTelemetry SDK: pip install"):  # noqa: SIM117
+        with console_tracing():
+            pass
+
+
+@on_servers_with_transactions
+async def test_append_atomic_appends_every_line_or_none(cli: Cli, store: EventStore) -> None:
+    def lines(*commits: tuple[str, int, list[Any]]) -> bytes:
+        return b"".join(
+            json.dumps({"aggregateId": a, "version": v, "events": e}).encode() + b"\n"
+            for a, v, e in commits
+        )
+
+    run = await cli("append", "--atomic", stdin=lines(("a", 0, [1]), ("b", 0, [{"n": 2}])))
+    assert run.status == Exit.OK, run.stderr
+    assert [(r["aggregateId"], r["version"], r["events"]) for r in run.records] == [
+        ("a", 0, [1]),
+        ("b", 0, [{"n": 2}]),
+    ]
+    conflict = await cli("append", "--atomic", stdin=lines(("c", 0, [3]), ("a", 0, [4])))
+    assert conflict.status == Exit.CONFLICT, conflict.stderr
+    assert conflict.failed_cleanly
+    assert await store.query("c") == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "stdin"),
+    [
+        (["append", "--atomic", "agg-A"], b""),
+        (["append", "--atomic"], b'{"aggregateId": "a", "version": 0}\n'),
+        (["append", "--atomic"], b"not json\n"),
+        (["append", "agg-A"], b""),
+    ],
+    ids=["arguments-too", "no-events", "not-json", "half-arguments"],
+)
+async def test_bad_atomic_appends_exit_2(
+    offline_cli: Cli, arguments: list[str], stdin: bytes
+) -> None:
+    run = await offline_cli(*arguments, stdin=stdin)
+    assert run.status == Exit.USAGE, run.stderr
+    assert run.failed_cleanly
 
 
 async def test_scan_prints_every_commit_in_the_global_order(cli: Cli, store: EventStore) -> None:

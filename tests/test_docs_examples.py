@@ -1,10 +1,12 @@
 """The docs' code runs as the docs show it, on every backend, and their facts match the code.
 
-docs/quickstart.md and docs/web-service.md include docs/examples/*.py whole, so what the
-pages show is what runs here; the home page's ten lines run too. The examples read their
-endpoint and table from the environment; the tests point those at the backend and at a new
-table. The operations page's CreateTable request and client defaults are checked against
-the values the store uses.
+docs/quickstart.md, docs/web-service.md and docs/write-model.md include docs/examples/*.py
+whole, so what the pages show is what runs here; the home page's ten lines run too. The
+examples read their endpoint and table from the environment; the tests point those at the
+backend and at a new table. The write model's transfers need transactions: they run on the
+servers that have them, and on dynalite the example must stop with the store's typed error.
+The operations page's CreateTable request and client defaults are checked against the
+values the store uses.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import TEST_CREDENTIALS, Backend
+from conftest import (
+    TEST_CREDENTIALS,
+    Backend,
+    on_servers_with_transactions,
+    on_servers_without_transactions,
+)
 
-from aio_eventstore import DEFAULT_INDEX_NAME, DEFAULT_TABLE_NAME, EventStore
+from aio_eventstore import DEFAULT_INDEX_NAME, DEFAULT_TABLE_NAME, EventStore, EventStoreError
 from aio_eventstore._client import DEFAULT_CONFIG
 from aio_eventstore._schema import table_definition
 
@@ -261,6 +268,209 @@ async def test_a_cart_id_too_long_for_an_aggregate_id_is_400(
     status, answer = await post(service, "c" * 1100, {"version": 0, "events": [added("a", 1)]})
     assert status == 400
     assert "aggregate_id" in answer["error"]
+
+
+# docs/write-model.md: docs/examples/write_model.py, bank accounts on the write model.
+
+
+@pytest.fixture
+def bank() -> ModuleType:
+    """docs/examples/write_model.py, imported."""
+    return load_example("write_model")
+
+
+@pytest.fixture
+async def bank_store(
+    environment: None,  # noqa: ARG001 - points the example at the backend, deletes the table
+    bank: ModuleType,
+) -> AsyncIterator[EventStore]:
+    """The example's own store, with its upcaster, open on a new table."""
+    store: EventStore = bank.open_store()
+    async with store:
+        await store.create_table()
+        yield store
+
+
+def without_ids(output: str) -> list[str]:
+    """The example's output lines, its random account and transfer ids made ``*``."""
+    return [
+        re.sub(r"\b(account|transfer)-[0-9a-f]{8}\b", r"\1-*", line) for line in output.splitlines()
+    ]
+
+
+ACCOUNT_LINES = [
+    "opened account-* for ada: version 0 written",
+    "deposited 100.00: balance 100.00, version 1 written",
+    "withdrew 30.00: balance 70.00, version 2 written",
+    "refused: account-* has 70.00, not 500.00",
+    "opened account-* again: nothing written",
+    "opened account-* for bob: version 0 written",
+]
+
+
+TRANSFER_LINES = [
+    "transferred 25.00 in transfer-*: account-* has 45.00, account-* has 25.00",
+    "repeated transfer-*: made once",
+    "refused: account-* has 25.00, not 1000.00",
+]
+
+
+@on_servers_with_transactions
+@pytest.mark.usefixtures("environment")
+async def test_the_write_model_example_runs_each_command(
+    bank: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await asyncio.wait_for(bank.main(), timeout=60)
+    assert without_ids(capsys.readouterr().out) == [*ACCOUNT_LINES, *TRANSFER_LINES]
+
+
+def test_the_write_model_page_shows_what_the_example_prints() -> None:
+    [run] = [block for block in code_blocks("write-model.md", "console") if "write_model" in block]
+    printed = run.partition("$ python docs/examples/write_model.py\n")[2]
+    assert without_ids(printed) == [*ACCOUNT_LINES, *TRANSFER_LINES]
+
+
+@on_servers_without_transactions
+@pytest.mark.usefixtures("environment")
+async def test_without_transactions_the_write_model_example_stops_at_the_transfer(
+    bank: ModuleType,
+    backend: Backend,
+    table_name: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(EventStoreError, match="does not support transactions") as caught:
+        await asyncio.wait_for(bank.main(), timeout=60)
+    assert type(caught.value) is EventStoreError
+    assert without_ids(capsys.readouterr().out) == ACCOUNT_LINES
+    written = [
+        (c.aggregate_id.partition("-")[0], c.version) for c in await stored(backend, table_name)
+    ]
+    assert sorted(written) == [("account", 0), ("account", 0), ("account", 1), ("account", 2)]
+
+
+async def test_account_commands_fold_into_the_balance(
+    bank_store: EventStore, bank: ModuleType
+) -> None:
+    state, commit = await bank.execute(bank_store, "acc-1", lambda a: bank.open_account(a, "ada"))
+    assert (state, commit.version) == ({"owner": "ada", "balance": 0}, 0)
+    state, commit = await bank.execute(bank_store, "acc-1", lambda a: bank.deposit(a, 100_00))
+    assert (state["balance"], commit.version) == (100_00, 1)
+    state, commit = await bank.execute(
+        bank_store, "acc-1", lambda a: bank.withdraw(a, "acc-1", 30_00)
+    )
+    assert (state["balance"], commit.version) == (70_00, 2)
+    assert commit.events == [{"type": "Withdrawn", "amount": 30_00}]
+
+    with pytest.raises(bank.InsufficientFunds) as caught:
+        await bank.execute(bank_store, "acc-1", lambda a: bank.withdraw(a, "acc-1", 70_01))
+    assert (caught.value.balance, caught.value.amount) == (70_00, 70_01)
+    with pytest.raises(bank.Refused, match="belongs to ada"):
+        await bank.execute(bank_store, "acc-1", lambda a: bank.open_account(a, "bob"))
+    with pytest.raises(bank.Refused, match="not open"):
+        await bank.execute(bank_store, "acc-2", lambda a: bank.deposit(a, 1))
+    state, commit = await bank.execute(bank_store, "acc-1", lambda a: bank.open_account(a, "ada"))
+    assert (state["balance"], commit) == (70_00, None)  # opened before: nothing to do
+
+    # The refusals wrote nothing.
+    assert [c.version for c in await bank_store.query("acc-1")] == [0, 1, 2]
+    assert await bank_store.query("acc-2") == []
+    assert await bank.load(bank_store, "acc-1") == ({"owner": "ada", "balance": 70_00}, 2)
+
+
+async def test_a_snapshot_every_ten_commits_loads_the_same_balance(
+    bank_store: EventStore, bank: ModuleType
+) -> None:
+    await bank.execute(bank_store, "acc-1", lambda a: bank.open_account(a, "ada"))
+    for cents in range(1, 25):
+        await bank.execute(bank_store, "acc-1", lambda a, cents=cents: bank.deposit(a, cents))
+    snapshot = await bank_store.load_snapshot("acc-1")
+    assert snapshot is not None
+    # Versions 0 to 19 are 20 commits: the second multiple of ten.
+    assert (snapshot.version, snapshot.state) == (19, {"owner": "ada", "balance": sum(range(20))})
+    folded = bank.NEW_ACCOUNT
+    for commit in await bank_store.query("acc-1"):
+        for event in commit.events:
+            folded = bank.evolve(folded, event)
+    assert folded == {"owner": "ada", "balance": sum(range(25))}
+    assert await bank.load(bank_store, "acc-1") == (folded, 24)
+    state, _ = await bank.execute(bank_store, "acc-1", lambda a: bank.open_account(a, "ada"))
+    assert state == folded
+
+
+async def test_deposits_written_in_dollars_are_read_as_cents(
+    bank_store: EventStore, bank: ModuleType, backend: Backend, table_name: str
+) -> None:
+    old = {"type": "Deposited", "dollars": 12.5}
+    async with EventStore(table_name, session=backend.session, **backend.client_args()) as plain:
+        await plain.append("acc-1", 0, [{"type": "Opened", "owner": "ada"}, old])
+        state, commit = await bank.execute(
+            bank_store, "acc-1", lambda a: bank.withdraw(a, "acc-1", 12_50)
+        )
+        assert (state, commit.version) == ({"owner": "ada", "balance": 0}, 1)
+        [opened, _] = await plain.query("acc-1")
+        assert opened.events[1] == old  # stored as it was written
+    [opened, _] = await bank_store.query("acc-1")
+    assert opened.events[1] == {"type": "Deposited", "amount": 12_50}
+
+
+async def opened_accounts(
+    store: EventStore, bank: ModuleType, *, ada: int = 0, **others: int
+) -> None:
+    """Open ada's account with ``ada`` cents, and the others' with theirs."""
+    for owner, cents in {"ada": ada, **others}.items():
+        await bank.execute(store, owner, lambda a, owner=owner: bank.open_account(a, owner))
+        if cents:
+            await bank.execute(store, owner, lambda a, cents=cents: bank.deposit(a, cents))
+
+
+@on_servers_with_transactions
+async def test_a_transfer_moves_the_money_once(bank_store: EventStore, bank: ModuleType) -> None:
+    await opened_accounts(bank_store, bank, ada=50_00, bob=0)
+    made = await bank.transfer(bank_store, "t1", "ada", "bob", 20_00)
+    assert (made.aggregate_id, made.version) == ("transfer-t1", 0)
+    assert await bank.load(bank_store, "ada") == ({"owner": "ada", "balance": 30_00}, 2)
+    assert await bank.load(bank_store, "bob") == ({"owner": "bob", "balance": 20_00}, 1)
+
+    assert await bank.transfer(bank_store, "t1", "ada", "bob", 20_00) == made  # repeated: no move
+    assert (await bank.load(bank_store, "ada"))[0]["balance"] == 30_00
+    with pytest.raises(bank.InsufficientFunds):
+        await bank.transfer(bank_store, "t2", "ada", "bob", 30_01)
+    with pytest.raises(bank.Refused, match="not open"):
+        await bank.transfer(bank_store, "t3", "ada", "carol", 1)
+    assert await bank_store.latest("transfer-t2") is None
+    assert await bank_store.latest("transfer-t3") is None
+    assert await bank.load(bank_store, "ada") == ({"owner": "ada", "balance": 30_00}, 2)
+    assert await bank.load(bank_store, "bob") == ({"owner": "bob", "balance": 20_00}, 1)
+
+
+@on_servers_with_transactions
+async def test_a_transfer_that_lost_a_race_decides_again(
+    bank_store: EventStore, bank: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One transfer at a time, and the other writer's withdrawal between its load and its
+    # append: moto's server does not isolate concurrent transactions from each other.
+    await opened_accounts(bank_store, bank, ada=50_00, bob=0)
+    load = bank.load
+    loaded: list[tuple[str, int]] = []
+
+    async def load_then_lose_the_race(store: EventStore, account_id: str) -> Any:
+        account, version = await load(store, account_id)
+        if account_id == "ada" and not any(name == "ada" for name, _ in loaded):
+            await bank.execute(store, "ada", lambda a: bank.withdraw(a, "ada", 20_00))
+        loaded.append((account_id, account["balance"]))
+        return account, version
+
+    monkeypatch.setattr(bank, "load", load_then_lose_the_race)
+    with pytest.raises(bank.InsufficientFunds):  # 30.00 left: the second decision refuses
+        await bank.transfer(bank_store, "t1", "ada", "bob", 40_00)
+    assert sorted(loaded) == [("ada", 30_00), ("ada", 50_00), ("bob", 0), ("bob", 0)]
+    assert await bank_store.latest("transfer-t1") is None
+    assert await load(bank_store, "ada") == ({"owner": "ada", "balance": 30_00}, 2)
+
+    made = await bank.transfer(bank_store, "t2", "ada", "bob", 30_00)
+    assert made.aggregate_id == "transfer-t2"
+    assert await load(bank_store, "ada") == ({"owner": "ada", "balance": 0}, 3)
+    assert await load(bank_store, "bob") == ({"owner": "bob", "balance": 30_00}, 1)
 
 
 @pytest.mark.parametrize(

@@ -106,14 +106,43 @@ def test_a_bad_shard_count_is_refused(shards: object) -> None:
         EventStore(index_shards=shards)  # type: ignore[arg-type]
 
 
+class GatedSession:
+    """An aiobotocore session whose clients open only once ``gate`` is set."""
+
+    def __init__(self, gate: asyncio.Event) -> None:
+        self._session = get_session()
+        self.gate = gate
+        self.opening = asyncio.Event()
+
+    def create_client(self, *args: Any, **kwargs: Any) -> Any:
+        return _Gated(self, self._session.create_client(*args, **kwargs))
+
+
+class _Gated:
+    def __init__(self, session: GatedSession, context: Any) -> None:
+        self._session = session
+        self._context = context
+
+    async def __aenter__(self) -> Any:
+        self._session.opening.set()
+        await self._session.gate.wait()
+        return await self._context.__aenter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._context.__aexit__(*exc_info)
+
+
 async def test_a_close_racing_an_open_leaves_no_client_behind(
     backend: Backend, table_name: str
 ) -> None:
-    store = backend.store(table_name)
+    session = GatedSession(asyncio.Event())
+    store = backend.store(table_name, session=session, transport="botocore")
     opening = asyncio.ensure_future(store.open())
-    await asyncio.sleep(0)  # the open is under way, its client not yet made
-    await store.close()
+    await session.opening.wait()  # the open is under way, its client not yet made
+    closing = asyncio.ensure_future(store.close())
+    await asyncio.sleep(0.01)
+    session.gate.set()
     await opening
+    await closing
     with pytest.raises(StoreClosedError):
         _ = store.client
-    await store.close()

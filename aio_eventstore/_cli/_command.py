@@ -21,12 +21,15 @@ import functools
 import inspect
 import math
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiobotocore.session import AioSession
 
 from aio_eventstore._store import EventStore
+
+from ._trace import console_tracing
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -133,17 +136,24 @@ def with_store(
 
     @functools.wraps(handler)
     async def run(arguments: argparse.Namespace) -> None:
-        # Whatever is not given stays None, for botocore to take from the AWS environment.
-        store = EventStore(
-            arguments.table,
-            arguments.index,
-            region_name=arguments.region,
-            endpoint_url=arguments.endpoint_url,
-            session=AioSession(profile=arguments.profile),
-            index_shards=arguments.index_shards,
-        )
-        async with store:
-            await handler(store, arguments)
+        with ExitStack() as stack:
+            # Traced, each request also reports the capacity it consumed.
+            tracing: dict[str, Any] = {}
+            if arguments.trace:
+                provider = stack.enter_context(console_tracing())
+                tracing = {"tracer_provider": provider, "consumed_capacity": True}
+            # Whatever is not given stays None, for botocore to take from the AWS environment.
+            store = EventStore(
+                arguments.table,
+                arguments.index,
+                region_name=arguments.region,
+                endpoint_url=arguments.endpoint_url,
+                session=AioSession(profile=arguments.profile),
+                index_shards=arguments.index_shards,
+                **tracing,
+            )
+            async with store:
+                await handler(store, arguments)
 
     return run
 

@@ -44,7 +44,7 @@ EXIT_MEANINGS = {
     Exit.TABLE_EXISTS: "create-table found the table (--exist-ok accepts it)",
     Exit.UNAVAILABLE: "DynamoDB unreachable, failing or throttling, after the retries",
     Exit.ACCESS_DENIED: "no usable AWS credentials, or access denied",
-    Exit.NO_COMMITS: "latest: the aggregate has no commits",
+    Exit.NO_COMMITS: "latest: no commits; snapshot: no snapshot; group: no leases",
     Exit.INTERRUPTED: "interrupted (Ctrl-C)",
     Exit.BROKEN_PIPE: "stdout was closed early, as by '| head'",
 }

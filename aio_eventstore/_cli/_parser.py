@@ -7,7 +7,7 @@ import os
 
 from aio_eventstore._store import DEFAULT_INDEX_NAME, DEFAULT_TABLE_NAME
 
-from . import _backup, _commits, _demo, _stream, _tables
+from . import _backup, _commits, _demo, _groups, _stream, _tables
 from ._command import PROG, positive
 from ._exit import EXIT_MEANINGS, Exit
 
@@ -22,6 +22,7 @@ COMMANDS = (
     *_tables.commands,
     *_commits.commands,
     *_stream.commands,
+    *_groups.commands,
     *_backup.commands,
 )
 """Every subcommand, in the order ``--help`` lists them."""
@@ -62,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: ${INDEX_SHARDS_ENV}, else 1)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="-v info, -vv debug")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="print the command's OpenTelemetry spans, with the capacity each request "
+        "consumed, to stderr (needs opentelemetry-sdk)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for command in COMMANDS:

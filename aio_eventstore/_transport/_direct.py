@@ -42,7 +42,7 @@ from aio_eventstore._exceptions import AccessDeniedError, EventStoreError, Unava
 
 from ._errors import error_for, translate
 from ._retry import RetryPolicy
-from ._sigv4 import Signer, host_header
+from ._sigv4 import Credentials, Signer, host_header
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -76,6 +76,8 @@ class DirectTransport:
 
     Attributes:
         sent: the HTTP requests sent so far, by operation, retries included.
+        on_retry: called as ``on_retry(operation, attempt, error, delay)`` before each
+            retry, for telemetry.
     """
 
     def __init__(
@@ -97,6 +99,7 @@ class DirectTransport:
         self._signer = Signer(region)
         self._credentials = credentials
         self.sent: Counter[str] = Counter()
+        self.on_retry: Callable[[str, int, EventStoreError, float], None] | None = None
         self._retry = RetryPolicy.from_config(_setting(config, "retries"))
         # The proxy botocore would take: the config's, else the environment's (NO_PROXY
         # honoured), found once here rather than for each request.
@@ -106,8 +109,10 @@ class DirectTransport:
         self._proxy: str | None = proxies.proxy_url_for(endpoint_url)
         self._proxy_headers = proxies.proxy_headers_for(self._proxy) if self._proxy else None
         connector_args: Mapping[str, Any] = _setting(config, "connector_args") or {}
+        pool_size = _setting(config, "max_pool_connections")
+        self._slots = asyncio.Semaphore(pool_size)
         connector = aiohttp.TCPConnector(
-            limit=_setting(config, "max_pool_connections"),
+            limit=pool_size,
             ssl=connector_args.get("ssl_context") or ssl_context or False,
             **{name: connector_args[name] for name in _CONNECTOR_ARGS if name in connector_args},
         )
@@ -179,9 +184,13 @@ class DirectTransport:
         attempt = 1
         while True:
             try:
-                payload = _encode(build()).encode() if build is not None else body
-                self.sent[operation] += 1
-                answer = await self._send(target, payload)
+                credentials = await self._frozen_credentials()
+                # A connection is free before the request is built: an append's stamp does
+                # not age in the pool's queue, only in its own attempt.
+                async with self._slots:
+                    payload = _encode(build()).encode() if build is not None else body
+                    self.sent[operation] += 1
+                    answer = await self._send(credentials, target, payload)
             except EventStoreError as error:
                 delay = self._retry.backoff(attempt, error)
                 if delay is None:
@@ -194,21 +203,30 @@ class DirectTransport:
                     error.code,
                     delay,
                 )
+                if self.on_retry is not None:
+                    self.on_retry(operation, attempt, error, delay)
                 await asyncio.sleep(delay)
                 attempt += 1
                 continue
             self._retry.succeeded(attempt)
             return answer
 
-    async def _send(self, target: str, body: bytes) -> Answer:
+    async def _frozen_credentials(self) -> Credentials:
+        """The credentials to sign with, refreshed first if botocore says they must be."""
         credentials = self._credentials
         if credentials is None:
             raise AccessDeniedError("no AWS credentials: none were found in the session's chain")
         try:
-            frozen = await credentials.get_frozen_credentials()
-            headers = self._signer.sign(
-                frozen, host=self._host, target=target, body=body, now=time.time(), path=self._path
-            )
+            frozen: Credentials = await credentials.get_frozen_credentials()
+        except BotoCoreError as exc:
+            raise translate(exc) from exc
+        return frozen
+
+    async def _send(self, credentials: Credentials, target: str, body: bytes) -> Answer:
+        headers = self._signer.sign(
+            credentials, host=self._host, target=target, body=body, now=time.time(), path=self._path
+        )
+        try:
             async with self._http.post(
                 self._url,
                 data=body,
@@ -220,8 +238,7 @@ class DirectTransport:
                 status = response.status
                 crc32 = response.headers.get(_CRC32)
                 request_id = response.headers.get(_REQUEST_ID)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, BotoCoreError) as exc:
-            # The network, or credentials that could not be refreshed.
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise translate(exc) from exc
         if crc32 is not None and crc32 != str(zlib.crc32(raw)):
             raise UnavailableError(

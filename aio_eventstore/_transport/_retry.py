@@ -31,7 +31,9 @@ __all__ = ["DEFAULT_ATTEMPTS", "RetryPolicy"]
 DEFAULT_ATTEMPTS = 4
 """Requests in all, the first included: the store's default (``total_max_attempts``)."""
 
-_STANDARD_MODE_ATTEMPTS = 3  # botocore's standard mode, when retries names no count
+# botocore's attempts when retries names no count: standard mode's, and legacy mode's for
+# DynamoDB (its default mode, unless the AWS configuration says otherwise).
+_ATTEMPTS_BY_MODE = {"standard": 3, "legacy": 10}
 _THROTTLED_BASE = 1.0
 _FAILED_BASE = 0.025  # botocore's for DynamoDB
 _MAX_BACKOFF = 20.0
@@ -57,7 +59,9 @@ class RetryPolicy:
         """The policy that a botocore ``retries`` setting describes.
 
         ``total_max_attempts`` counts every request, ``max_attempts`` the retries only (as
-        botocore reads them); without either, standard mode's 3 requests.
+        botocore reads them); without either, what botocore's mode makes of DynamoDB: 3
+        requests in standard mode, 10 in legacy mode. The backoff is standard mode's in
+        either: the store's bounds do not depend on the mode.
         """
         retries = retries or {}
         if "total_max_attempts" in retries:
@@ -65,7 +69,7 @@ class RetryPolicy:
         elif "max_attempts" in retries:
             attempts = int(retries["max_attempts"]) + 1
         else:
-            attempts = _STANDARD_MODE_ATTEMPTS
+            attempts = _ATTEMPTS_BY_MODE.get(retries.get("mode", "legacy"), 3)
         return cls(max(attempts, 1))
 
     def backoff(self, attempt: int, error: EventStoreError) -> float | None:
