@@ -27,8 +27,9 @@ nox.options.sessions = ["lint", "mypy", "tests", "tests_aioboto3", "tests_oldest
 ROOT = Path(__file__).parent
 # The suite waits on its servers more than it computes: two workers per core (pytest-xdist)
 # ran the tests session's suite in 7.5 minutes on two cores, where one process took about
-# 13 before the consumer groups' tests came. Each worker starts servers of its own.
-WORKERS = ("--numprocesses", str(2 * (os.cpu_count() or 1)))
+# 13 before the consumer groups' tests came. Each worker starts servers of its own; the
+# heaviest tests keep to one worker each (tests/conftest.py).
+WORKERS = ("--numprocesses", str(2 * (os.cpu_count() or 1)), "--dist", "loadgroup")
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 OLDEST_PYTHON = nox.project.python_versions(PYPROJECT)[0]
 """The oldest Python of the classifiers: the floor of requires-python."""

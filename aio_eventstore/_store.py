@@ -257,7 +257,7 @@ class EventStore:
         telemetry = self._telemetry
         if not telemetry.enabled:
             return transport
-        telemetry.connected(client.meta.region_name, client.meta.endpoint_url)
+        telemetry.connected(client.meta.region_name)
         if isinstance(transport, DirectTransport):
             transport.on_retry = telemetry.retried
         return telemetry.transport(transport)

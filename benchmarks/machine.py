@@ -11,7 +11,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-_PACKAGES = ("aio-eventstore", "aiobotocore", "botocore", "aiohttp", "boto3", "moto")
+_PACKAGES = (
+    "aio-eventstore",
+    "aiobotocore",
+    "botocore",
+    "aiohttp",
+    "boto3",
+    "moto",
+    "opentelemetry-api",
+    "opentelemetry-sdk",
+)
 _NODE_PACKAGES = ("dynalite", "dynamodb-event-store", "aws-sdk")
 
 

@@ -156,7 +156,7 @@ def _telemetry(document: Document, case: str) -> Target | None:
     if results is None or on is None or not off:
         return None
     return Target(
-        "telemetry",
+        "13",
         f"{results['title']}: client CPU per append with OpenTelemetry's SDK"
         f" ≤ {MAX_TELEMETRY_OVERHEAD}x without telemetry",
         f"{on / off:.2f}x",

@@ -204,7 +204,7 @@ class Testbed:
         return Site(server, deciding, stream, members)
 
     async def _telemetry(self, session: Any) -> TelemetryProbe | None:  # noqa: ANN401 - AioSession
-        """A store of the appends table without telemetry, and one reporting to the SDK."""
+        """A store of the appends table without telemetry, one reporting to the SDK; or None."""
         if not _sdk_installed():
             print("telemetry cases left out: opentelemetry-sdk is not installed", file=sys.stderr)
             return None

@@ -186,6 +186,23 @@ async def raw_items(store: EventStore) -> list[dict[str, Any]]:
     return items
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the heaviest tests run one after another on one worker each.
+
+    A consumer group on moto keeps its server busy (moto reads its whole table for each
+    Query), and the benchmarks' smoke run starts servers of its own: side by side on two
+    cores, they starve each other's leases and requests. Other tests spread as usual
+    (``--dist loadgroup``).
+    """
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_moto = callspec is not None and callspec.params.get("backend") == "moto"
+        if item.path.name == "test_groups.py" and on_moto:
+            item.add_marker(pytest.mark.xdist_group("groups-on-moto"))
+        elif item.path.name == "test_benchmarks_smoke.py":
+            item.add_marker(pytest.mark.xdist_group("benchmarks"))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """With AIO_EVENTSTORE_FORBID_SKIPS=1 a skipped test fails the run: CI proves every backend."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

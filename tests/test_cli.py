@@ -346,6 +346,10 @@ async def test_group_prints_a_line_per_partition(cli: Cli, store: EventStore) ->
     )
     async with contextlib.aclosing(consumed):
         delivered = [await anext(consumed) for _ in commits]
+        held = await cli("group", "projector")
+    assert held.status == Exit.OK, held.stderr
+    assert len({line["owner"] for line in held.records}) == 1  # the one member, by its name
+    assert None not in {line["owner"] for line in held.records}
     # A clean exit released every lease, with the commits finished before the last.
     run = await cli("group", "projector")
     assert run.status == Exit.OK, run.stderr
