@@ -279,11 +279,17 @@ async def test_a_crashed_member_is_taken_over_and_only_its_unsaved_tail_repeats(
     async def slowly(_: Commit) -> None:
         await asyncio.sleep(0.005)
 
+    async def slower(_: Commit) -> None:
+        await asyncio.sleep(0.02)
+
     # The crashing member reaches DynamoDB through a proxy: the crash cuts it off, so its
-    # leases are neither renewed nor released, as if the process had died.
+    # leases are neither renewed nor released, as if the process had died. It starts first
+    # and works slowly, so that its partitions still hold commits when it dies (started
+    # together, the others could take and finish them all before it delivered any).
     crashing = Running(
-        await make_store(clock=clock, endpoint_url=proxy.url), "crashing", deliveries, work=slowly
+        await make_store(clock=clock, endpoint_url=proxy.url), "crashing", deliveries, work=slower
     )
+    await until(lambda: crashing.delivered >= 10, 60, "the crashing member started")
     others = [
         Running(await make_store(clock=clock), f"m{n}", deliveries, work=slowly) for n in range(2)
     ]
