@@ -557,19 +557,24 @@ async def test_a_break_inside_the_stores_block_still_hands_over(
     assert [partition.owner for partition in status.partitions] == [None] * 4
 
 
-def test_a_lease_stands_still_for_the_longer_of_both_periods_before_it_is_taken() -> None:
-    """A member configured with a shorter lease waits out the owner's, as in a rolling update."""
-    member = Member(
-        leases=Leases(lambda: None, "t", "projector", 4, lambda: T0),  # type: ignore[arg-type, return-value]
+def fake_member(leases: Leases, lease_seconds: float, name: str) -> Member:
+    """A member whose only working part is ``leases``: for tests of its timing alone."""
+    return Member(
+        leases=leases,
         transport=lambda: None,  # type: ignore[arg-type, return-value]
         index=None,  # type: ignore[arg-type]
         now=lambda: T0,
         subscription=None,  # type: ignore[arg-type]
-        lease_seconds=1.0,
+        lease_seconds=lease_seconds,
         checkpoint_interval=1.0,
         start=None,
-        name="short",
+        name=name,
     )
+
+
+def test_a_lease_stands_still_for_the_longer_of_both_periods_before_it_is_taken() -> None:
+    """A member configured with a shorter lease waits out the owner's, as in a rolling update."""
+    member = fake_member(Leases(lambda: None, "t", "projector", 4, lambda: T0), 1.0, "short")  # type: ignore[arg-type, return-value]
     owned = Lease(0, owner="long", epoch=1, renewals=5, lease_ms=10_000, stored=True)
     assert not member._stale(owned, 100.0)  # first seen
     assert not member._stale(owned, 102.0)  # past the member's own second
@@ -589,17 +594,7 @@ async def test_renewals_go_out_on_time_while_slow_answers_wait() -> None:
             return lease
 
     leases = SlowLeases(lambda: None, "t", "projector", 4, lambda: T0)  # type: ignore[arg-type, return-value]
-    member = Member(
-        leases=leases,
-        transport=lambda: None,  # type: ignore[arg-type, return-value]
-        index=None,  # type: ignore[arg-type]
-        now=lambda: T0,
-        subscription=None,  # type: ignore[arg-type]
-        lease_seconds=3.0,
-        checkpoint_interval=1.0,
-        start=None,
-        name="m",
-    )
+    member = fake_member(leases, 3.0, "m")
     lease = Lease(0, owner="m", epoch=1, stored=True)
     now = time.monotonic()
     member.held[0] = _Held(lease, now + 3.0, now - 1.0, None, None, None)
